@@ -1,0 +1,1 @@
+"""FastAPI adapter: thin routers — parse, call a service, shape the answer."""

@@ -1,0 +1,41 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+import cityloop
+from cityloop.api import problems
+from cityloop.api.routers import appeals, auth, reference, users, work_orders
+from cityloop.services.context import CityLoop
+
+
+def create_app(ctx: CityLoop) -> FastAPI:
+    app = FastAPI(
+        title="CityLoop 一网统管",
+        version=cityloop.__version__,
+        description="Citizen appeals from every channel → closed-loop work orders.",
+    )
+    app.state.ctx = ctx
+    problems.install(app)
+    for router in (auth.router, appeals.router, work_orders.router, reference.router,
+                   users.router):
+        app.include_router(router)
+
+    @app.get("/api/v1/health", tags=["health"], operation_id="health")
+    def health() -> Any:
+        try:
+            with ctx.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means the database is unreachable
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable", "detail": str(exc)[:200]},
+                status_code=503,
+            )
+        return {"status": "ok", "database": "ok", "version": cityloop.__version__}
+
+    return app

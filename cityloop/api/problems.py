@@ -1,0 +1,104 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cityloop.domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
+from cityloop.geo.regions import ImportRejected
+from cityloop.services.orders import Conflict, NotFound
+from cityloop.services.users import LoginFailed, LoginThrottled
+
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(
+    status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    # ("body", "reporter_phone") → "reporter_phone"; ("query", "page") → "page"
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_of(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
+        ]
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem(422, "输入有误 Invalid input", f"invalid field(s): {fields}", errors=errors)
+
+    @app.exception_handler(InvalidCommand)
+    async def _invalid(_: Request, exc: InvalidCommand) -> JSONResponse:
+        return problem(
+            422,
+            "输入有误 Invalid input",
+            str(exc),
+            errors=[{"field": exc.field, "message": exc.message}],
+        )
+
+    @app.exception_handler(IllegalTransition)
+    async def _illegal(_: Request, exc: IllegalTransition) -> JSONResponse:
+        return problem(
+            409,
+            "当前状态不允许此操作 Action not allowed now",
+            str(exc),
+            action=exc.action,
+            current_status=exc.status,
+            allowed_actions=exc.allowed,
+        )
+
+    @app.exception_handler(PermissionDenied)
+    async def _denied(_: Request, exc: PermissionDenied) -> JSONResponse:
+        return problem(403, "无权操作 Forbidden", str(exc))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, "未找到 Not found", f"no such record: {exc}")
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return problem(409, "工单已被他人修改 Changed meanwhile", "reload the order and retry")
+
+    @app.exception_handler(LoginFailed)
+    async def _login_failed(_: Request, exc: LoginFailed) -> JSONResponse:
+        return problem(
+            401,
+            "用户名或密码错误 Wrong username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(LoginThrottled)
+    async def _throttled(_: Request, exc: LoginThrottled) -> JSONResponse:
+        return problem(
+            429,
+            "登录失败次数过多 Too many failed logins",
+            str(exc),
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @app.exception_handler(ImportRejected)
+    async def _rejected(_: Request, exc: ImportRejected) -> JSONResponse:
+        return problem(
+            422,
+            "导入被拒绝 Import rejected",
+            f"{len(exc.problems)} problem(s); nothing was imported",
+            errors=[
+                {"row": p.row, "field": p.field, "message": p.message} for p in exc.problems
+            ],
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from cityloop.api.deps import Ctx, OptionalActor
+from cityloop.api.schemas import AppealAccepted, AppealCreate, TrackRate
+from cityloop.domain.orders import Actor
+from cityloop.domain.statuses import STATUS_LABELS, Channel, OrderStatus, Role
+from cityloop.services import tracking
+from cityloop.services.intake import AppealInput, submit_appeal
+from cityloop.services.orders import ActionInput
+
+router = APIRouter(prefix="/api/v1/appeals", tags=["appeals"])
+
+# Who may record an appeal on each channel. Public channels take anonymous residents too.
+_STAFF = {Role.OPERATOR, Role.DISPATCHER, Role.ADMIN}
+CHANNEL_SUBMITTERS: dict[Channel, set[Role] | None] = {
+    Channel.HOTLINE: _STAFF,
+    Channel.SMS: _STAFF,
+    Channel.MAILBOX: None,
+    Channel.WEB: None,
+    Channel.WECHAT: None,
+    Channel.APP: None,
+    Channel.GRID_PATROL: {Role.GRID_WORKER, Role.ADMIN},
+    Channel.SENSOR: {Role.ADMIN},
+    Channel.OPEN311: {Role.ADMIN},
+}
+
+
+def _submitter(body: AppealCreate, actor: Actor | None) -> Actor:
+    allowed = CHANNEL_SUBMITTERS[body.channel]
+    if allowed is not None and (actor is None or actor.role not in allowed):
+        raise HTTPException(403, f"渠道 {body.channel} 需要角色 requires: {', '.join(allowed)}")
+    if actor is None:
+        if not body.reporter_phone:
+            raise HTTPException(422, "匿名提交需要联系电话 reporter_phone is required")
+        return Actor(user_id=None, name="群众", role=Role.RESIDENT)
+    return actor
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AppealAccepted,
+    operation_id="createAppeal",
+    responses={200: {"model": AppealAccepted, "description": "already received (same id)"}},
+)
+def create_appeal(
+    body: AppealCreate, ctx: Ctx, actor: OptionalActor, response: Response
+) -> dict[str, Any]:
+    """Receive an appeal from any channel (诉求受理). The same (channel, external_id) answers
+    200 with the appeal already received and creates nothing."""
+    submitter = _submitter(body, actor)
+    result = submit_appeal(
+        ctx,
+        AppealInput(
+            channel=body.channel,
+            content=body.content,
+            title=body.title,
+            address=body.address,
+            lat=body.lat,
+            lon=body.lon,
+            reporter_name=body.reporter_name,
+            reporter_phone=body.reporter_phone,
+            category_code=body.category_code,
+            urgency=body.urgency,
+            attachments=[a.model_dump() for a in body.attachments],
+            external_id=body.external_id,
+            reporter_user_id=submitter.user_id if submitter.role is Role.RESIDENT else None,
+        ),
+        submitter,
+        suggester=getattr(ctx, "suggester", None),
+    )
+    if not result.created:
+        response.status_code = 200
+    status = OrderStatus(result.status)
+    dept = ctx.reference.get().departments.get(result.lead_department or "")
+    due = ctx.local(result.due_at) if result.due_at else None
+    return {
+        **result.__dict__,
+        "status_label": STATUS_LABELS[status][0],
+        "next_step": tracking.next_step(status, dept, due),
+    }
+
+
+@router.get("/track", operation_id="trackAppeal")
+def track(
+    ctx: Ctx,
+    ticket_no: str = Query(min_length=8, max_length=20),
+    phone: str = Query(min_length=5, max_length=20),
+) -> dict[str, Any]:
+    """进度查询: a resident follows an appeal by ticket number and the phone they gave."""
+    return tracking.track(ctx, ticket_no, phone)
+
+
+@router.post("/track/rate", operation_id="rateAppeal")
+def rate(ctx: Ctx, body: TrackRate) -> dict[str, Any]:
+    """满意度评价 by ticket number and phone; an unsatisfied rating reopens the order."""
+    return tracking.rate(ctx, body.ticket_no, body.phone, ActionInput(note=body.note,
+                                                                      rating=body.rating))

@@ -1,0 +1,233 @@
+"""Pydantic schemas at the API edge: one family per entity."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cityloop.domain.statuses import Channel, Rating, Urgency
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+T = TypeVar("T")
+
+
+class Attachment(BaseModel):
+    name: str = Field(max_length=200)
+    url: str = Field(max_length=1000)
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    size: int | None = Field(default=None, ge=0)
+
+
+class AppealCreate(BaseModel):
+    """诉求受理: what a channel sends in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    content: str = Field(min_length=5, max_length=4000, description="诉求内容")
+    title: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    reporter_name: str | None = Field(default=None, max_length=80)
+    reporter_phone: str | None = Field(default=None, description="手机 1XXXXXXXXXX 或座机 0XX-XXXXXXXX")
+    category_code: str | None = Field(default=None, max_length=12)
+    urgency: Urgency | None = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=10)
+    external_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("content")
+    @classmethod
+    def _content_not_blank(cls, v: str) -> str:
+        if len(v.strip()) < 5:
+            raise ValueError("content must have at least 5 non-blank characters")
+        return v.strip()
+
+    @field_validator("reporter_phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        v = v.strip().replace(" ", "")
+        if not (MOBILE.match(v) or LANDLINE.match(v)):
+            raise ValueError("not a mainland mobile (1XXXXXXXXXX) or landline (0XX-XXXXXXXX)")
+        return v
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> AppealCreate:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together")
+        return self
+
+
+class RoutingView(BaseModel):
+    auto_dispatch: bool
+    category_source: str
+    reason: str
+    rule_version: int | None = None
+    suggestions: list[dict[str, Any]] = []
+    urgent_phrase: str | None = None
+
+
+class AppealAccepted(BaseModel):
+    ticket_no: str
+    appeal_id: int
+    work_order_id: int
+    status: str
+    status_label: str
+    location_status: str
+    grid_code: str | None
+    category_code: str | None
+    urgency: str
+    lead_department: str | None
+    co_departments: list[str]
+    due_at: datetime | None
+    routing: RoutingView
+    next_step: str
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class SlaView(BaseModel):
+    status: str
+    label: str
+    used_fraction: float
+    remaining_seconds: int
+    running: bool
+
+
+class OrderSummary(BaseModel):
+    id: int
+    ticket_no: str
+    status: str
+    channel: str
+    title: str
+    category_code: str | None
+    category_path: str | None
+    urgency: str
+    grid_code: str | None
+    region_name: str | None
+    lead_department: str | None
+    lead_department_name: str | None
+    received_at: datetime
+    due_at: datetime | None
+    sla: SlaView | None
+    urge_count: int
+    rating: str | None
+
+
+class AssignmentView(BaseModel):
+    department_code: str
+    department_name: str | None
+    role: str
+    state: str
+    note: str
+
+
+class AppealView(BaseModel):
+    id: int
+    ticket_no: str
+    channel: str
+    title: str
+    content: str
+    address: str | None
+    reporter_name: str | None
+    reporter_phone: str | None
+    received_at: datetime
+    location_status: str
+    attachments: list[dict[str, Any]]
+
+
+class EventView(BaseModel):
+    action: str
+    at: datetime
+    from_status: str
+    to_status: str
+    actor_name: str
+    actor_role: str
+    note: str
+    data: dict[str, Any]
+
+
+class OrderDetail(OrderSummary):
+    content: str
+    lon: float | None
+    lat: float | None
+    region: dict[str, dict[str, Any]]
+    time_limit: str | None
+    rule_version: int | None
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    warn_at: datetime | None
+    reply_text: str
+    pending_extension: str | None
+    extension_count: int
+    reopen_count: int
+    return_count: int
+    merged_into: int | None
+    cancel_reason: str
+    routing: dict[str, Any]
+    assignments: list[AssignmentView]
+    appeals: list[AppealView]
+    timeline: list[EventView]
+    personal_data_masked: bool
+    allowed_actions: list[str]
+    may_reveal: bool
+
+
+class ActionRequest(BaseModel):
+    """The body of `POST /work-orders/{id}/actions/{action}`; which fields matter depends on
+    the action (reasons for return/cancel/deny, the rating for rate, …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=4000)
+    lead_department: str | None = None
+    co_departments: list[str] | None = None
+    time_limit: str | None = Field(default=None, description="e.g. 2h, 5d")
+    category_code: str | None = None
+    rating: Rating | None = None
+    merge_into: int | None = None
+    extension: str | None = Field(default=None, description="extra working time, e.g. 3d")
+
+
+class RevealRequest(BaseModel):
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: dict[str, Any]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    display_name: str = Field(min_length=1, max_length=80)
+    role: str
+    region_code: str | None = None
+    department_code: str | None = None
+    phone: str | None = None
+
+
+class TrackRate(BaseModel):
+    ticket_no: str
+    phone: str
+    rating: Rating
+    note: str = Field(default="", max_length=1000)

@@ -1,0 +1,1 @@
+"""Regions and grids: GeoJSON import with validation, point → unit grid lookup."""

@@ -1,0 +1,242 @@
+"""Administration: regions, departments, taxonomy and the versioned linkage list.
+
+Each import is all-or-nothing: every problem is collected and reported with its row and
+field, and nothing is written unless there are none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from shapely.geometry import shape
+from sqlalchemy import func, select, update
+
+from cityloop.domain.linkage import LinkageRule, validate_rule
+from cityloop.domain.sla import TimeLimit
+from cityloop.domain.statuses import Urgency
+from cityloop.domain.taxonomy import build_categories, path_key
+from cityloop.geo.regions import ImportProblem, ImportRejected, RegionLevel, parse_regions
+from cityloop.importers import Row
+from cityloop.services.context import CityLoop
+from cityloop.store.models import (
+    CategoryRow,
+    DepartmentRow,
+    RegionRow,
+    RuleRow,
+    RuleSetRow,
+    utcnow,
+)
+
+DEPARTMENT_LEVELS = ("city", "district", "street")
+
+
+def import_regions(ctx: CityLoop, collection: Any) -> int:
+    with ctx.uow() as uow:
+        known = {
+            code: RegionLevel(level)
+            for code, level in uow.session.execute(select(RegionRow.code, RegionRow.level))
+        }
+        specs = parse_regions(collection, known)
+        for spec in specs:
+            center = shape(spec.geometry).representative_point()
+            uow.session.add(
+                RegionRow(
+                    code=spec.code,
+                    name=spec.name,
+                    level=spec.level.value,
+                    parent_code=spec.parent_code,
+                    geometry=spec.geometry,
+                    center_lon=round(center.x, 6),
+                    center_lat=round(center.y, 6),
+                )
+            )
+        uow.after_commit(ctx.reference.invalidate)
+        uow.commit()
+    return len(specs)
+
+
+def import_departments(ctx: CityLoop, rows: list[Row]) -> int:
+    ref = ctx.reference.get()
+    problems: list[ImportProblem] = []
+    seen: set[str] = set()
+    with ctx.uow() as uow:
+        existing = {
+            d.code: d for d in uow.session.execute(select(DepartmentRow)).scalars()
+        }
+        for line, v in rows:
+            code, name, level = v.get("code", ""), v.get("name", ""), v.get("level", "")
+            region = v.get("region_code") or None
+            if not code:
+                problems.append(ImportProblem(line, "code", "required"))
+            elif code in seen:
+                problems.append(ImportProblem(line, "code", f"duplicate code {code}"))
+            seen.add(code)
+            if not name:
+                problems.append(ImportProblem(line, "name", "required"))
+            if level not in DEPARTMENT_LEVELS:
+                problems.append(
+                    ImportProblem(line, "level", f"'{level}' is not one of city, district, street")
+                )
+            if region and region not in ref.regions:
+                problems.append(ImportProblem(line, "region_code", f"unknown region {region}"))
+        if problems:
+            raise ImportRejected(problems, "line")
+        for _, v in rows:
+            row = existing.get(v["code"]) or DepartmentRow(code=v["code"])
+            row.name, row.level = v["name"], v["level"]
+            row.region_code = v.get("region_code") or None
+            row.phone = v.get("phone") or None
+            uow.session.add(row)
+        uow.after_commit(ctx.reference.invalidate)
+        uow.commit()
+    return len(rows)
+
+
+def import_taxonomy(ctx: CityLoop, rows: list[Row], columns: tuple[str, ...]) -> int:
+    """Rows of up to three names (一级, 二级, 三级); blanks at the end mean a shallower path."""
+    problems: list[ImportProblem] = []
+    paths: list[tuple[str, ...]] = []
+    for line, v in rows:
+        names = [v.get(c, "") for c in columns]
+        while names and not names[-1]:
+            names.pop()
+        if not names:
+            continue
+        for level, name in enumerate(names, start=1):
+            if not name:
+                problems.append(ImportProblem(line, columns[level - 1], "empty inside the path"))
+            elif "/" in name:
+                problems.append(ImportProblem(line, columns[level - 1], "'/' is not allowed"))
+        paths.append(tuple(names))
+    if problems:
+        raise ImportRejected(problems, "line")
+    with ctx.uow() as uow:
+        existing = {
+            p: c for p, c in uow.session.execute(select(CategoryRow.path, CategoryRow.code))
+        }
+        try:
+            categories = build_categories(paths, existing)
+        except ValueError as exc:
+            raise ImportRejected([ImportProblem(0, "category", str(exc))], "line") from exc
+        by_code = {c.code: c for c in categories}
+        added = 0
+        for cat in categories:
+            names = []
+            code: str | None = cat.code
+            while code:
+                names.append(by_code[code].name)
+                code = by_code[code].parent_code
+            path = path_key(reversed(names))
+            if path in existing:
+                continue
+            uow.session.add(
+                CategoryRow(
+                    code=cat.code,
+                    name=cat.name,
+                    level=cat.level,
+                    parent_code=cat.parent_code,
+                    path=path,
+                )
+            )
+            added += 1
+        uow.after_commit(ctx.reference.invalidate)
+        uow.commit()
+    return added
+
+
+def import_rules(ctx: CityLoop, rows: list[Row], source: str) -> int:
+    """Validate rules against the taxonomy, regions and departments; store as a new version."""
+    ref = ctx.reference.get()
+    by_path = {path: code for code, path in ref.category_paths.items()}
+    problems: list[ImportProblem] = []
+    rules: list[LinkageRule] = []
+    first_line: dict[tuple[str, str | None], int] = {}
+    for line, v in rows:
+        start = len(problems)
+        category = v.get("category", "")
+        code = category if category in ref.categories else by_path.get(category)
+        if code is None:
+            problems.append(ImportProblem(line, "category", f"unknown category '{category}'"))
+        region = v.get("region_code") or None
+        if region and region not in ref.regions:
+            problems.append(ImportProblem(line, "region_code", f"unknown region {region}"))
+        lead = v.get("lead", "")
+        if lead not in ref.departments:
+            problems.append(ImportProblem(line, "lead", f"unknown department '{lead}'"))
+        co = tuple(c.strip() for c in v.get("co", "").split("|") if c.strip())
+        for c in co:
+            if c not in ref.departments:
+                problems.append(ImportProblem(line, "co", f"unknown department '{c}'"))
+        limits: dict[Urgency, TimeLimit] = {}
+        for urgency in Urgency:
+            text = v.get(urgency.value, "")
+            if text:
+                try:
+                    limits[urgency] = TimeLimit.parse(text)
+                except ValueError:
+                    problems.append(
+                        ImportProblem(line, urgency.value, f"'{text}' is not like 2h or 5d")
+                    )
+        if len(problems) > start or code is None:
+            continue
+        rule = LinkageRule(code, lead, co, limits, region)
+        problems.extend(ImportProblem(line, f, m) for f, m in validate_rule(rule))
+        key = (code, region)
+        if key in first_line:
+            problems.append(
+                ImportProblem(line, "category", f"same category and region as line {first_line[key]}")
+            )
+        first_line.setdefault(key, line)
+        rules.append(rule)
+    if problems:
+        raise ImportRejected(problems, "line")
+    with ctx.uow() as uow:
+        session = uow.session
+        version = (session.execute(select(func.max(RuleSetRow.version))).scalar() or 0) + 1
+        session.execute(update(RuleSetRow).values(active=False))
+        session.add(RuleSetRow(version=version, created_at=utcnow(), source=source, active=True))
+        session.flush()
+        session.add_all(_rule_rows(version, rules))
+        uow.after_commit(ctx.reference.invalidate)
+        uow.commit()
+    return version
+
+
+def _rule_rows(version: int, rules: Iterable[LinkageRule]) -> list[RuleRow]:
+    return [
+        RuleRow(
+            version=version,
+            category_code=r.category_code,
+            region_code=r.region_code,
+            lead_department=r.lead_department,
+            co_departments=list(r.co_departments),
+            limits={u.value: str(t) for u, t in r.limits.items()},
+        )
+        for r in rules
+    ]
+
+
+def regions_geojson(ctx: CityLoop, level: str | None = None, parent: str | None = None) -> Any:
+    with ctx.uow() as uow:
+        stmt = select(RegionRow).order_by(RegionRow.code)
+        if level:
+            stmt = stmt.where(RegionRow.level == level)
+        if parent:
+            stmt = stmt.where(RegionRow.parent_code == parent)
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": r.geometry,
+                    "properties": {
+                        "code": r.code,
+                        "name": r.name,
+                        "level": r.level,
+                        "parent_code": r.parent_code,
+                    },
+                }
+                for r in uow.session.execute(stmt).scalars()
+            ],
+        }

@@ -1,0 +1,65 @@
+"""One settings object, read from CITYLOOP_* environment variables (documented in README)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYLOOP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".cityloop")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    db_pool_size: int = 10
+    secret_key: str = ""  # empty: generated once and kept in data_dir/secret_key
+    token_ttl_minutes: int = 8 * 60
+    timezone: str = "Asia/Shanghai"
+    office_hours: str = "09:00-12:00,13:30-18:00"
+    extra_holidays: list[str] = Field(default_factory=list)  # ISO dates a city adds
+    extra_workdays: list[str] = Field(default_factory=list)
+    warning_fraction: float = 0.8  # 预警 when this share of the time limit is used
+    default_time_limit: str = "5d"  # when no linkage rule matches
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    auto_dispatch_threshold: float = 0.9
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cityloop.db').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def signing_key(self) -> str:
+        """The token signing key: from the environment, else one kept in the data directory
+        so that tokens survive a restart and every worker agrees."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_data_dir() / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Storage adapter: SQLAlchemy models, repositories, unit of work, Alembic migrations."""

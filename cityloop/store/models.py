@@ -1,0 +1,258 @@
+"""SQLAlchemy 2 models. Timestamps are stored in UTC; the domain works in city time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# SQLite autoincrements only INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RegionRow(Base):
+    """城市/区/街道/社区/单元网格."""
+
+    __tablename__ = "regions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(12), index=True)
+    parent_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    geometry: Mapped[dict[str, Any]]
+    center_lon: Mapped[float | None] = mapped_column(Float)
+    center_lat: Mapped[float | None] = mapped_column(Float)
+
+
+class DepartmentRow(Base):
+    """职能部门/承办单位."""
+
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(12))
+    region_code: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
+class CategoryRow(Base):
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    path: Mapped[str] = mapped_column(String(400), unique=True)
+
+
+class RuleSetRow(Base):
+    """One version of the linkage list; orders keep the version they were dispatched under."""
+
+    __tablename__ = "linkage_rule_sets"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RuleRow(Base):
+    __tablename__ = "linkage_rules"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    version: Mapped[int] = mapped_column(ForeignKey("linkage_rule_sets.version"), index=True)
+    category_code: Mapped[str] = mapped_column(String(12))
+    region_code: Mapped[str | None] = mapped_column(String(20))
+    lead_department: Mapped[str] = mapped_column(String(40))
+    co_departments: Mapped[list[Any]]
+    limits: Mapped[dict[str, Any]]
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(30))
+    region_code: Mapped[str | None] = mapped_column(String(20))
+    department_code: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class LoginFailureRow(Base):
+    """Failed logins, for throttling that holds across workers and restarts."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[datetime]
+
+
+class TicketCounterRow(Base):
+    __tablename__ = "ticket_counters"
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class WorkOrderRow(Base):
+    """工单."""
+
+    __tablename__ = "work_orders"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    urgency: Mapped[str] = mapped_column(String(10))
+    grid_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(20))
+    street_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(20))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lead_department: Mapped[str | None] = mapped_column(String(40), index=True)
+    time_limit: Mapped[str | None] = mapped_column(String(10))
+    rule_version: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    dispatched_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    warn_at: Mapped[datetime | None]
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    pending_extension: Mapped[str | None] = mapped_column(String(10))
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[str | None] = mapped_column(String(24))
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    routing: Mapped[dict[str, Any]]  # how it was routed: rule, suggestions, confidence
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]
+
+    assignments: Mapped[list[AssignmentRow]] = relationship(
+        back_populates="order", order_by="AssignmentRow.id", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_work_orders_status_due", "status", "due_at"),)
+
+
+class AssignmentRow(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    department_code: Mapped[str] = mapped_column(String(40), index=True)
+    role: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    order: Mapped[WorkOrderRow] = relationship(back_populates="assignments")
+
+
+class AppealRow(Base):
+    """诉求: what came in, from whom, through which channel."""
+
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    content: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    location_status: Mapped[str] = mapped_column(String(16))
+    grid_code: Mapped[str | None] = mapped_column(String(20))
+    reporter_name: Mapped[str | None] = mapped_column(String(80))
+    reporter_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    category_code: Mapped[str | None] = mapped_column(String(12))
+    category_source: Mapped[str] = mapped_column(String(12))  # operator | model | none
+    urgency: Mapped[str] = mapped_column(String(10))
+    attachments: Mapped[list[Any]]
+    received_at: Mapped[datetime]
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_appeals_channel_ext"),)
+
+
+class OrderEventRow(Base):
+    """Append-only history of a work order: nothing updates or deletes these rows."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime]
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(String(80))
+    actor_role: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]]
+
+
+class AuditRow(Base):
+    """Audited access to personal data and administrative changes."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

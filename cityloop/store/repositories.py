@@ -1,0 +1,107 @@
+"""Mapping between the WorkOrder aggregate and its rows. Repositories never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from cityloop.domain.orders import (
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    OrderEvent,
+    WorkOrder,
+)
+from cityloop.domain.statuses import OrderStatus, Rating
+from cityloop.store.models import AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
+
+_COPIED = (
+    "time_limit",
+    "rule_version",
+    "due_at",
+    "warn_at",
+    "dispatched_at",
+    "accepted_at",
+    "replied_at",
+    "closed_at",
+    "reply_text",
+    "pending_extension",
+    "extension_count",
+    "urge_count",
+    "reopen_count",
+    "return_count",
+    "merged_into",
+    "cancel_reason",
+)
+
+
+def order_from_row(row: WorkOrderRow) -> WorkOrder:
+    order = WorkOrder(
+        ticket_no=row.ticket_no,
+        received_at=row.received_at,
+        status=OrderStatus(row.status),
+        id=row.id,
+        assignments=[
+            Assignment(
+                a.department_code, AssignmentRole(a.role), AssignmentState(a.state), a.note, a.id
+            )
+            for a in row.assignments
+        ],
+        rating=Rating(row.rating) if row.rating else None,
+    )
+    for name in _COPIED:
+        setattr(order, name, getattr(row, name))
+    return order
+
+
+def order_to_row(order: WorkOrder, row: WorkOrderRow) -> None:
+    """Copy the aggregate's state onto its row (assignments included)."""
+    row.status = order.status.value
+    row.rating = order.rating.value if order.rating else None
+    row.lead_department = order.lead_department
+    for name in _COPIED:
+        setattr(row, name, getattr(order, name))
+    row.updated_at = utcnow()
+    by_id = {a.id: a for a in row.assignments if a.id is not None}
+    for a in order.assignments:
+        if a.id is not None and a.id in by_id:
+            existing = by_id[a.id]
+            existing.state, existing.note = a.state.value, a.note
+        else:
+            row.assignments.append(
+                AssignmentRow(
+                    department_code=a.department_code,
+                    role=a.role.value,
+                    state=a.state.value,
+                    note=a.note,
+                )
+            )
+
+
+def event_values(order_id: int, e: OrderEvent) -> dict[str, Any]:
+    return {
+        "work_order_id": order_id,
+        "action": e.action.value,
+        "at": e.at,
+        "from_status": e.from_status.value,
+        "to_status": e.to_status.value,
+        "actor_id": e.actor_id,
+        "actor_name": e.actor_name,
+        "actor_role": e.actor_role.value,
+        "note": e.note,
+        "data": e.data,
+    }
+
+
+def append_events(session: Session, order_id: int, events: Sequence[OrderEvent]) -> None:
+    if events:
+        session.execute(insert(OrderEventRow), [event_values(order_id, e) for e in events])
+
+
+def get_order_row(session: Session, order_id: int) -> WorkOrderRow | None:
+    return session.execute(
+        select(WorkOrderRow).where(WorkOrderRow.id == order_id)
+    ).scalar_one_or_none()
