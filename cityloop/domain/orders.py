@@ -541,6 +541,8 @@ def check_invariants(order: WorkOrder) -> list[str]:
     problems: list[str] = []
     leads = [a for a in order.assignments if a.role is AssignmentRole.LEAD and a.active]
     held = order.status in WITH_DEPARTMENT or order.status is S.REPLIED
+    if order.status is S.CLOSED and len(leads) != 1:
+        problems.append("closed: the lead department that answered is missing")
     if held:
         if len(leads) != 1:
             problems.append(f"{order.status}: expected one active lead, found {len(leads)}")
@@ -548,7 +550,7 @@ def check_invariants(order: WorkOrder) -> list[str]:
             problems.append(f"{order.status}: deadline missing")
         elif order.warn_at > order.due_at:
             problems.append("warning after deadline")
-    elif leads:
+    elif order.status is not S.CLOSED and leads:
         problems.append(f"{order.status}: an active lead remains")
     if order.pending_extension is not None and order.status not in _WORKING:
         problems.append(f"{order.status}: extension pending outside work")
