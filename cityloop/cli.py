@@ -9,13 +9,17 @@ from typing import Annotated
 import typer
 
 from cityloop.geo.regions import ImportRejected
+from cityloop.open311.cli import open311_app
 from cityloop.settings import Settings, get_settings
 
-app = typer.Typer(help="CityLoop 一网统管: appeals → closed-loop work orders.", no_args_is_help=True)
+app = typer.Typer(
+    help="CityLoop 一网统管: appeals → closed-loop work orders.", no_args_is_help=True
+)
 import_app = typer.Typer(help="Import reference data (all or nothing).", no_args_is_help=True)
 user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(user_app, name="user")
+app.add_typer(open311_app, name="open311")
 
 
 def _context(settings: Settings | None = None):  # type: ignore[no-untyped-def]
@@ -86,7 +90,7 @@ def demo(
     ctx = _context(s)
     summary = build_demo(ctx, appeals=appeals, reset=reset, progress=typer.echo)
     typer.echo(summary)
-    typer.echo("\n演示账号 demo users (password: %s):" % DEMO_PASSWORD)
+    typer.echo(f"\n演示账号 demo users (password: {DEMO_PASSWORD}):")
     for username, role, label in DEMO_USERS:
         typer.echo(f"  {username:<12} {role:<20} {label}")
     if not no_serve:
@@ -129,7 +133,9 @@ def import_departments(file: Path) -> None:
 @import_app.command("taxonomy")
 def import_taxonomy(
     file: Path,
-    columns: Annotated[str, typer.Option(help="the three level columns")] = "一级分类,二级分类,三级分类",
+    columns: Annotated[
+        str, typer.Option(help="the three level columns")
+    ] = "一级分类,二级分类,三级分类",
 ) -> None:
     """CSV of the three-level taxonomy (一级/二级/三级)."""
     from cityloop.importers import read_csv

@@ -35,8 +35,10 @@ def read_csv(path: Path, required: list[str]) -> list[Row]:
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportRejected(
-            [ImportProblem(1, c, f"column '{c}' is missing (found: {', '.join(header)})")
-             for c in missing],
+            [
+                ImportProblem(1, c, f"column '{c}' is missing (found: {', '.join(header)})")
+                for c in missing
+            ],
             "line",
         )
     rows: list[Row] = []
@@ -51,9 +53,7 @@ def read_geojson(path: Path) -> Any:
     try:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise ImportRejected(
-            [ImportProblem(exc.lineno, "json", exc.msg)], "line"
-        ) from exc
+        raise ImportRejected([ImportProblem(exc.lineno, "json", exc.msg)], "line") from exc
 
 
 def read_rules(path: Path) -> list[Row]:

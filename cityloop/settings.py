@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 900
     auto_dispatch_threshold: float = 0.9
+    open311_config: Path | None = None  # a city's own Open311 attribute definitions (YAML)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

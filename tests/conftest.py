@@ -110,14 +110,23 @@ TAXONOMY = [
     ("其他", "", ""),
 ]
 RULES = [
-    {"category": "城乡建设/市政设施", "lead": "D-CG", "co": "D-HX", "urgent": "2h",
-     "normal": "5d"},
-    {"category": "城乡建设/市政设施", "region_code": "990102002", "lead": "D-HD", "co": "",
-     "normal": "3d"},
+    {"category": "城乡建设/市政设施", "lead": "D-CG", "co": "D-HX", "urgent": "2h", "normal": "5d"},
+    {
+        "category": "城乡建设/市政设施",
+        "region_code": "990102002",
+        "lead": "D-HD",
+        "co": "",
+        "normal": "3d",
+    },
     {"category": "城乡建设/供水", "lead": "D-SW", "co": "", "urgent": "2h", "normal": "3d"},
     {"category": "环境保护", "lead": "D-HB", "co": "D-CG", "normal": "5d"},
-    {"category": "公共安全/燃气安全/燃气泄漏", "lead": "D-RQ", "co": "D-HX", "urgent": "2h",
-     "normal": "1d"},
+    {
+        "category": "公共安全/燃气安全/燃气泄漏",
+        "lead": "D-RQ",
+        "co": "D-HX",
+        "urgent": "2h",
+        "normal": "1d",
+    },
 ]
 USERS = [
     ("admin", Role.ADMIN, None, None),
@@ -147,8 +156,9 @@ def load_city(ctx: CityLoop) -> None:
     admin.import_regions(ctx, {"type": "FeatureCollection", "features": CITY_FEATURES})
     admin.import_departments(ctx, DEPARTMENTS)
     cols = ("一级", "二级", "三级")
-    admin.import_taxonomy(ctx, [(i, dict(zip(cols, t, strict=True))) for i, t in
-                                enumerate(TAXONOMY, 2)], cols)
+    admin.import_taxonomy(
+        ctx, [(i, dict(zip(cols, t, strict=True))) for i, t in enumerate(TAXONOMY, 2)], cols
+    )
     admin.import_rules(ctx, [(i, r) for i, r in enumerate(RULES, 2)], "test")
     with ctx.uow() as uow:
         for username, role, region, dept in USERS:

@@ -66,8 +66,9 @@ def test_rules_yaml_creates_a_new_active_version(env, tmp_path):
 
 def test_taxonomy_csv_import_and_missing_column(env, tmp_path):
     f = tmp_path / "tax.csv"
-    f.write_text("一级分类,二级分类,三级分类\n交通运输,公交,线路调整\n交通运输,出租车,\n",
-                 encoding="utf-8")
+    f.write_text(
+        "一级分类,二级分类,三级分类\n交通运输,公交,线路调整\n交通运输,出租车,\n", encoding="utf-8"
+    )
     r = runner.invoke(app, ["import", "taxonomy", str(f)])
     assert r.exit_code == 0 and "imported 4 new categories" in r.output
     bad = tmp_path / "bad.csv"

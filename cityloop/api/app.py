@@ -11,6 +11,7 @@ from sqlalchemy import text
 import cityloop
 from cityloop.api import problems
 from cityloop.api.routers import appeals, auth, reference, users, work_orders
+from cityloop.open311.router import router as open311_router
 from cityloop.services.context import CityLoop
 
 
@@ -22,9 +23,9 @@ def create_app(ctx: CityLoop) -> FastAPI:
     )
     app.state.ctx = ctx
     problems.install(app)
-    for router in (auth.router, appeals.router, work_orders.router, reference.router,
-                   users.router):
+    for router in (auth.router, appeals.router, work_orders.router, reference.router, users.router):
         app.include_router(router)
+    app.include_router(open311_router)
 
     @app.get("/api/v1/health", tags=["health"], operation_id="health")
     def health() -> Any:

@@ -36,7 +36,9 @@ def _actor(ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> Actor | N
 
 def _required(actor: Annotated[Actor | None, Depends(_actor)]) -> Actor:
     if actor is None:
-        raise HTTPException(401, "请先登录 Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "请先登录 Not authenticated", headers={"WWW-Authenticate": "Bearer"}
+        )
     return actor
 
 

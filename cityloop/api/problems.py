@@ -33,9 +33,7 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_of(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
-        ]
+        errors = [{"field": _field_of(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem(422, "输入有误 Invalid input", f"invalid field(s): {fields}", errors=errors)
 
@@ -94,9 +92,7 @@ def install(app: FastAPI) -> None:
             422,
             "导入被拒绝 Import rejected",
             f"{len(exc.problems)} problem(s); nothing was imported",
-            errors=[
-                {"row": p.row, "field": p.field, "message": p.message} for p in exc.problems
-            ],
+            errors=[{"row": p.row, "field": p.field, "message": p.message} for p in exc.problems],
         )
 
     @app.exception_handler(StarletteHTTPException)

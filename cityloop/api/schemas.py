@@ -35,7 +35,9 @@ class AppealCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     reporter_name: str | None = Field(default=None, max_length=80)
-    reporter_phone: str | None = Field(default=None, description="手机 1XXXXXXXXXX 或座机 0XX-XXXXXXXX")
+    reporter_phone: str | None = Field(
+        default=None, description="手机 1XXXXXXXXXX 或座机 0XX-XXXXXXXX"
+    )
     category_code: str | None = Field(default=None, max_length=12)
     urgency: Urgency | None = None
     attachments: list[Attachment] = Field(default_factory=list, max_length=10)

@@ -527,8 +527,9 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.REJECT_REPLY: Transition(frozenset({S.REPLIED}), _reopen, _guard_reopen),
     Action.CLOSE: Transition(frozenset({S.REPLIED}), _close, _need_note("note")),
     Action.MERGE: Transition(OPEN - {S.REPLIED}, _merge, _guard_merge),
+    # 撤销: a duplicate, a prank, or the resident withdrawing — any time before the reply.
     Action.CANCEL: Transition(
-        frozenset({S.RECEIVED, S.PENDING_DISPATCH, S.RETURNED, S.DISPATCHED}),
+        OPEN - {S.REPLIED},
         _cancel,
         _need_note("note"),
     ),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 _ADDRESS_DETAIL = re.compile(r"(\d+\s*(栋|幢|号楼|单元|号|室|楼|层|户))")
+# A room number written without a unit word after a building or unit ("2单元501").
+_BARE_ROOM = re.compile(r"(?<=[栋幢元])\s*\d+")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -40,4 +42,5 @@ def mask_address(address: str | None) -> str | None:
     """Keep the community/road, hide building, unit and room numbers."""
     if not address:
         return address
-    return _ADDRESS_DETAIL.sub(lambda m: "*" + m.group(2), address)
+    masked = _ADDRESS_DETAIL.sub(lambda m: "*" + m.group(2), address)
+    return _BARE_ROOM.sub("*", masked)

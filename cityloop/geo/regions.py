@@ -70,9 +70,7 @@ class ImportRejected(Exception):
         super().__init__(f"{len(problems)} problem(s), nothing was imported:\n{lines}{more}")
 
 
-def parse_regions(
-    collection: Any, known: dict[str, RegionLevel] | None = None
-) -> list[RegionSpec]:
+def parse_regions(collection: Any, known: dict[str, RegionLevel] | None = None) -> list[RegionSpec]:
     """Validate a GeoJSON FeatureCollection of regions; raise ImportRejected on any problem.
 
     `known` gives the codes already in the database (with their level), so an import may add

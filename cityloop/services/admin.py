@@ -19,6 +19,7 @@ from cityloop.domain.taxonomy import build_categories, path_key
 from cityloop.geo.regions import ImportProblem, ImportRejected, RegionLevel, parse_regions
 from cityloop.importers import Row
 from cityloop.services.context import CityLoop
+from cityloop.services.reference import STREET_OFFICE
 from cityloop.store.models import (
     CategoryRow,
     DepartmentRow,
@@ -61,9 +62,7 @@ def import_departments(ctx: CityLoop, rows: list[Row]) -> int:
     problems: list[ImportProblem] = []
     seen: set[str] = set()
     with ctx.uow() as uow:
-        existing = {
-            d.code: d for d in uow.session.execute(select(DepartmentRow)).scalars()
-        }
+        existing = {d.code: d for d in uow.session.execute(select(DepartmentRow)).scalars()}
         for line, v in rows:
             code, name, level = v.get("code", ""), v.get("name", ""), v.get("level", "")
             region = v.get("region_code") or None
@@ -166,7 +165,7 @@ def import_rules(ctx: CityLoop, rows: list[Row], source: str) -> int:
             problems.append(ImportProblem(line, "lead", f"unknown department '{lead}'"))
         co = tuple(c.strip() for c in v.get("co", "").split("|") if c.strip())
         for c in co:
-            if c not in ref.departments:
+            if c not in ref.departments and c != STREET_OFFICE:
                 problems.append(ImportProblem(line, "co", f"unknown department '{c}'"))
         limits: dict[Urgency, TimeLimit] = {}
         for urgency in Urgency:
@@ -185,7 +184,9 @@ def import_rules(ctx: CityLoop, rows: list[Row], source: str) -> int:
         key = (code, region)
         if key in first_line:
             problems.append(
-                ImportProblem(line, "category", f"same category and region as line {first_line[key]}")
+                ImportProblem(
+                    line, "category", f"same category and region as line {first_line[key]}"
+                )
             )
         first_line.setdefault(key, line)
         rules.append(rule)

@@ -23,9 +23,9 @@ def warn_time(ctx: CityLoop, start: datetime, due: datetime) -> datetime:
     return min(warn, local_due).astimezone(UTC)
 
 
-def extend(ctx: CityLoop, start: datetime, due: datetime, extra: TimeLimit) -> tuple[
-    datetime, datetime
-]:
+def extend(
+    ctx: CityLoop, start: datetime, due: datetime, extra: TimeLimit
+) -> tuple[datetime, datetime]:
     """Move a deadline by `extra` working time; the warning keeps its share of the whole."""
     new_due = ctx.sla.due_at(ctx.local(due), extra).astimezone(UTC)
     return new_due, warn_time(ctx, start, new_due)

@@ -11,14 +11,15 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from cityloop.domain.errors import InvalidCommand
 from cityloop.domain.orders import Actor, Command, WorkOrder
-from cityloop.domain.statuses import Action, Channel, Urgency
+from cityloop.domain.statuses import CHANNEL_LABELS, Action, Channel, Urgency
 from cityloop.domain.urgency import detect_urgency
 from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
-from cityloop.services.routing import CategorySuggester, RoutingDecision, decide
+from cityloop.services.routing import CategorySuggester, decide
 from cityloop.store.models import AppealRow, WorkOrderRow, utcnow
 from cityloop.store.repositories import append_events, order_to_row
 
@@ -58,17 +59,65 @@ class IntakeResult:
     routing: dict[str, Any]
 
 
+@dataclass
+class AppealDraft:
+    """An appeal and its order, decided but not yet stored (so history imports can replay
+    further steps on the same aggregate before writing many at once)."""
+
+    order: WorkOrder
+    row: WorkOrderRow
+    appeal: AppealRow
+    routing: dict[str, Any]
+
+    def result(self, created: bool = True) -> IntakeResult:
+        lead = self.order.lead_department
+        return IntakeResult(
+            created=created,
+            appeal_id=self.appeal.id,
+            work_order_id=self.row.id,
+            ticket_no=self.row.ticket_no,
+            status=self.order.status.value,
+            location_status=self.appeal.location_status,
+            grid_code=self.appeal.grid_code,
+            category_code=self.row.category_code,
+            urgency=self.row.urgency,
+            lead_department=lead,
+            co_departments=[a for a in self.order.active_departments() if a != lead],
+            due_at=self.order.due_at,
+            routing=self.routing,
+        )
+
+
 def submit_appeal(
     ctx: CityLoop,
     data: AppealInput,
     actor: Actor,
     suggester: CategorySuggester | None = None,
 ) -> IntakeResult:
-    if data.external_id:
-        existing = find_existing(ctx, data.channel, data.external_id)
-        if existing is not None:
-            return existing
+    draft = draft_appeal(ctx, data, actor, suggester)
+    with ctx.uow() as uow:
+        try:
+            save_draft(uow.session, draft)
+            uow.commit()
+        except IntegrityError:
+            # The unique (channel, external_id) key keeps a channel's id from being taken
+            # twice, also between concurrent requests: answer with the appeal already there.
+            if data.external_id:
+                uow.session.rollback()
+                existing = find_existing(ctx, data.channel, data.external_id)
+                if existing is not None:
+                    return existing
+            raise
+    return draft.result()
 
+
+def draft_appeal(
+    ctx: CityLoop,
+    data: AppealInput,
+    actor: Actor,
+    suggester: CategorySuggester | None = None,
+) -> AppealDraft:
+    """Validate, locate, judge urgency, route and (when confident) dispatch — in memory."""
     ref = ctx.reference.get()
     if data.category_code and data.category_code not in ref.categories:
         raise InvalidCommand("category_code", f"unknown category {data.category_code}")
@@ -77,8 +126,7 @@ def submit_appeal(
     if data.lat is not None and data.lon is not None:
         hit = ref.grids.locate(data.lon, data.lat)
         grid_code, location_status = (hit.grid_code, "located") if hit else (None, "outside")
-    ancestry = ref.region_ancestry(grid_code)
-    by_level = {ref.regions[c].level: c for c in ancestry if c in ref.regions}
+    by_level = {ref.regions[c].level: c for c in ref.region_ancestry(grid_code) if c in ref.regions}
 
     text = f"{data.title} {data.content}".strip()
     urgent_phrase = None
@@ -100,8 +148,24 @@ def submit_appeal(
 
     order = WorkOrder.receive(ticket_no, received_at, actor, note=_receipt_note(data))
     system = Actor.system()
+    street = by_level.get("street")
     if decision.auto_dispatch:
-        _auto_dispatch(ctx, order, decision, ref.rule_version, received_at, system)
+        assert decision.rule is not None and decision.time_limit is not None
+        due, warn = deadline(ctx, received_at, decision.time_limit)
+        order.execute(
+            Command(
+                Action.DISPATCH,
+                received_at,
+                note=decision.reason,
+                lead_department=decision.rule.lead_department,
+                co_departments=ref.co_departments(decision.rule, street),
+                time_limit=str(decision.time_limit),
+                rule_version=ref.rule_version,
+                due_at=due,
+                warn_at=warn,
+            ),
+            system,
+        )
     else:
         order.execute(Command(Action.SUBMIT, received_at, note=decision.reason), system)
 
@@ -117,7 +181,7 @@ def submit_appeal(
         urgency=urgency.value,
         grid_code=grid_code,
         community_code=by_level.get("community"),
-        street_code=by_level.get("street"),
+        street_code=street,
         district_code=by_level.get("district"),
         lon=data.lon,
         lat=data.lat,
@@ -125,7 +189,6 @@ def submit_appeal(
         routing=routing,
         updated_at=utcnow(),
     )
-    order_to_row(order, row)
     appeal = AppealRow(
         ticket_no=ticket_no,
         channel=data.channel.value,
@@ -146,68 +209,22 @@ def submit_appeal(
         attachments=data.attachments,
         received_at=received_at,
     )
-    with ctx.uow() as uow:
-        uow.session.add(row)
-        uow.session.flush()
-        appeal.work_order_id = row.id
-        uow.session.add(appeal)
-        append_events(uow.session, row.id, order.new_events)
-        try:
-            uow.commit()
-        except IntegrityError:
-            # A concurrent request with the same channel id won the race: answer with its
-            # appeal, as the idempotency rule promises.
-            if data.external_id:
-                uow.session.rollback()
-                existing = find_existing(ctx, data.channel, data.external_id)
-                if existing is not None:
-                    return existing
-            raise
-    return IntakeResult(
-        created=True,
-        appeal_id=appeal.id,
-        work_order_id=row.id,
-        ticket_no=ticket_no,
-        status=order.status.value,
-        location_status=location_status,
-        grid_code=grid_code,
-        category_code=decision.category_code,
-        urgency=urgency.value,
-        lead_department=order.lead_department,
-        co_departments=[a for a in order.active_departments() if a != order.lead_department],
-        due_at=order.due_at,
-        routing=routing,
-    )
+    return AppealDraft(order, row, appeal, routing)
 
 
-def _auto_dispatch(
-    ctx: CityLoop,
-    order: WorkOrder,
-    decision: RoutingDecision,
-    rule_version: int | None,
-    at: datetime,
-    actor: Actor,
-) -> None:
-    assert decision.rule is not None and decision.time_limit is not None
-    due, warn = deadline(ctx, at, decision.time_limit)
-    order.execute(
-        Command(
-            Action.DISPATCH,
-            at,
-            note=decision.reason,
-            lead_department=decision.rule.lead_department,
-            co_departments=decision.rule.co_departments,
-            time_limit=str(decision.time_limit),
-            rule_version=rule_version,
-            due_at=due,
-            warn_at=warn,
-        ),
-        actor,
-    )
+def save_draft(session: Session, draft: AppealDraft) -> None:
+    """Stage the draft's rows in the session; the caller's unit of work commits."""
+    order_to_row(draft.order, draft.row)
+    session.add(draft.row)
+    session.flush()
+    draft.appeal.work_order_id = draft.row.id
+    session.add(draft.appeal)
+    append_events(session, draft.row.id, draft.order.new_events)
+    draft.order.new_events.clear()
 
 
 def _receipt_note(data: AppealInput) -> str:
-    return f"渠道：{data.channel.value}"
+    return f"渠道：{CHANNEL_LABELS[data.channel]}"
 
 
 def find_existing(ctx: CityLoop, channel: Channel, external_id: str) -> IntakeResult | None:

@@ -79,7 +79,7 @@ class OrderFilters:
     sort: str = "-received_at"
 
 
-_SORTS = {
+_SORTS: dict[str, Any] = {
     "received_at": WorkOrderRow.received_at.asc(),
     "-received_at": WorkOrderRow.received_at.desc(),
     "due_at": WorkOrderRow.due_at.asc(),
@@ -100,7 +100,7 @@ def scope_of(session: Session, row: WorkOrderRow, ref: Reference) -> OrderScope:
         departments=frozenset(a.department_code for a in row.assignments),
         lead_department=row.lead_department,
         co_departments=frozenset(a.department_code for a in active if a.role == "co"),
-        reporter_user_ids=frozenset(int(u) for u in reporters),
+        reporter_user_ids=frozenset(int(u) for u in reporters if u is not None),
     )
 
 
@@ -164,8 +164,10 @@ def perform(
         order = order_from_row(row)
         cmd = _command(ctx, ref, row, order, action, data, actor, now)
         order.execute(cmd, actor)
-        if action is Action.DISPATCH and data.category_code and data.category_code != (
-            row.category_code
+        if (
+            action is Action.DISPATCH
+            and data.category_code
+            and data.category_code != (row.category_code)
         ):
             # A dispatcher's correction is kept as a labelled example for retraining.
             order.new_events[-1].data["category_from"] = row.category_code
@@ -200,7 +202,7 @@ def _command(
 ) -> Command:
     base: dict[str, Any] = {"action": action, "at": now, "note": data.note}
     if action is Action.DISPATCH:
-        return Command(**base, **_dispatch_payload(ctx, ref, row, data, now))
+        return Command(**base, **dispatch_payload(ctx, ref, row, data, now))
     if action is Action.REQUEST_EXTENSION:
         if data.extension:
             _parse_limit(data.extension, "extension")
@@ -237,7 +239,7 @@ def _parse_limit(text: str, field_name: str) -> TimeLimit:
         raise InvalidCommand(field_name, f"'{text}' is not a time limit like 2h or 5d") from exc
 
 
-def _dispatch_payload(
+def dispatch_payload(
     ctx: CityLoop, ref: Reference, row: WorkOrderRow, data: ActionInput, now: datetime
 ) -> dict[str, Any]:
     from cityloop.domain.linkage import match_rule
@@ -259,7 +261,11 @@ def _dispatch_payload(
     co = (
         tuple(data.co_departments)
         if data.co_departments is not None
-        else (rule.co_departments if rule and rule.lead_department == lead else ())
+        else (
+            ref.co_departments(rule, row.street_code)
+            if rule and rule.lead_department == lead
+            else ()
+        )
     )
     for code, name in [(lead, "lead_department"), *((c, "co_departments") for c in co)]:
         if code not in ref.departments:
@@ -301,9 +307,7 @@ def _merge_into(
     ).scalars():
         appeal.work_order_id = target.id
     target_order = order_from_row(target)
-    target_order.record(
-        Action.LINK, now, actor, f"合并工单 {row.ticket_no}", merged_from=row.id
-    )
+    target_order.record(Action.LINK, now, actor, f"合并工单 {row.ticket_no}", merged_from=row.id)
     target.updated_at = utcnow()
     append_events(session, target.id, target_order.new_events)
 
@@ -506,7 +510,9 @@ def reveal(ctx: CityLoop, order_id: int, actor: Actor, reason: str) -> list[dict
         return [_appeal_view(a, True) for a in appeals]
 
 
-def _audit(session: Session, actor: Actor, action: str, target: str, detail: dict[str, Any]) -> None:
+def _audit(
+    session: Session, actor: Actor, action: str, target: str, detail: dict[str, Any]
+) -> None:
     session.add(
         AuditRow(
             at=utcnow(),

@@ -24,6 +24,8 @@ from cityloop.store.models import (
     RuleSetRow,
 )
 
+STREET_OFFICE = "@street"
+
 
 @dataclass
 class RegionInfo:
@@ -40,6 +42,7 @@ class Reference:
     categories: dict[str, Category] = field(default_factory=dict)
     category_paths: dict[str, str] = field(default_factory=dict)  # code → "一级/二级/三级"
     departments: dict[str, str] = field(default_factory=dict)  # code → name
+    street_offices: dict[str, str] = field(default_factory=dict)  # street code → its office
     rule_version: int | None = None
     rules: list[LinkageRule] = field(default_factory=list)
 
@@ -51,6 +54,17 @@ class Reference:
     def category_ancestry(self, code: str | None) -> list[str]:
         cat = self.categories.get(code or "")
         return cat.ancestry if cat else []
+
+    def co_departments(self, rule: LinkageRule, street_code: str | None) -> tuple[str, ...]:
+        """The rule's co-handlers, with the token @street replaced by the office of the street
+        where the appeal is (属地街道); dropped when the place is unknown."""
+        out: list[str] = []
+        for code in rule.co_departments:
+            if code == STREET_OFFICE:
+                code = self.street_offices.get(street_code or "", "")
+            if code and code != rule.lead_department and code not in out:
+                out.append(code)
+        return tuple(out)
 
     def region_name(self, code: str | None) -> str | None:
         info = self.regions.get(code or "")
@@ -84,11 +98,17 @@ def load_reference(session: Session) -> Reference:
         ref.category_paths[c.code] = c.path
     for d in session.execute(select(DepartmentRow)).scalars():
         ref.departments[d.code] = d.name
-    version = session.execute(
-        select(RuleSetRow.version).where(RuleSetRow.active.is_(True)).order_by(
-            RuleSetRow.version.desc()
+        if d.level == "street" and d.region_code:
+            ref.street_offices[d.region_code] = d.code
+    version = (
+        session.execute(
+            select(RuleSetRow.version)
+            .where(RuleSetRow.active.is_(True))
+            .order_by(RuleSetRow.version.desc())
         )
-    ).scalars().first()
+        .scalars()
+        .first()
+    )
     ref.rule_version = version
     if version is not None:
         rows = session.execute(select(RuleRow).where(RuleRow.version == version)).scalars()

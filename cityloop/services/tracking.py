@@ -109,6 +109,3 @@ def rate(ctx: CityLoop, ticket_no: str, phone: str, data: ActionInput) -> dict[s
     )
     perform(ctx, order.id, Action.RATE, data, resident, authorized=True)
     return track(ctx, ticket_no, phone)
-
-
-

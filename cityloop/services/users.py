@@ -100,8 +100,10 @@ def user_view(row: UserRow) -> dict[str, Any]:
 
 def list_users(ctx: CityLoop) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
-        return [user_view(r) for r in uow.session.execute(select(UserRow).order_by(UserRow.id))
-                .scalars()]
+        return [
+            user_view(r)
+            for r in uow.session.execute(select(UserRow).order_by(UserRow.id)).scalars()
+        ]
 
 
 def authenticate(ctx: CityLoop, username: str, password: str) -> str:
@@ -117,8 +119,10 @@ def authenticate(ctx: CityLoop, username: str, password: str) -> str:
             )
         ).one()
         if failures[0] >= s.login_max_failures:
-            retry = int((failures[1] + timedelta(seconds=s.login_window_seconds) - now)
-                        .total_seconds()) + 1
+            retry = (
+                int((failures[1] + timedelta(seconds=s.login_window_seconds) - now).total_seconds())
+                + 1
+            )
             raise LoginThrottled(max(retry, 1))
         row = session.execute(
             select(UserRow).where(UserRow.username == username, UserRow.active.is_(True))

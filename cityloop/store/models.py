@@ -256,3 +256,8 @@ class AuditRow(Base):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Feature packages keep their tables beside their code; importing them here registers the
+# tables on Base.metadata for Alembic and the tests.
+import cityloop.open311.store  # noqa: E402,F401

@@ -64,7 +64,8 @@ def order_to_row(order: WorkOrder, row: WorkOrderRow) -> None:
     row.lead_department = order.lead_department
     for name in _COPIED:
         setattr(row, name, getattr(order, name))
-    row.updated_at = utcnow()
+    # The time of the order's latest step, so replays and tests with a set clock agree.
+    row.updated_at = order.new_events[-1].at if order.new_events else utcnow()
     by_id = {a.id: a for a in row.assignments if a.id is not None}
     for a in order.assignments:
         if a.id is not None and a.id in by_id:

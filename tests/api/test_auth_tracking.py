@@ -39,24 +39,56 @@ def test_expired_token_is_refused(client, users, clock, ctx):
 
 def test_admin_creates_users_with_validated_scope(client, users):
     h = users.headers("admin")
-    ok = client.post("/api/v1/users", headers=h, json={
-        "username": "sup2", "password": "long-enough-1", "display_name": "督办2",
-        "role": "supervisor", "region_code": "990102002"})
+    ok = client.post(
+        "/api/v1/users",
+        headers=h,
+        json={
+            "username": "sup2",
+            "password": "long-enough-1",
+            "display_name": "督办2",
+            "role": "supervisor",
+            "region_code": "990102002",
+        },
+    )
     assert ok.status_code == 201
-    bad = client.post("/api/v1/users", headers=h, json={
-        "username": "sup3", "password": "long-enough-1", "display_name": "督办3",
-        "role": "supervisor", "region_code": "nowhere"})
+    bad = client.post(
+        "/api/v1/users",
+        headers=h,
+        json={
+            "username": "sup3",
+            "password": "long-enough-1",
+            "display_name": "督办3",
+            "role": "supervisor",
+            "region_code": "nowhere",
+        },
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "region_code"
-    assert client.post("/api/v1/users", headers=users.headers("dispatcher"), json={
-        "username": "x", "password": "long-enough-1", "display_name": "x",
-        "role": "admin"}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/users",
+            headers=users.headers("dispatcher"),
+            json={
+                "username": "x",
+                "password": "long-enough-1",
+                "display_name": "x",
+                "role": "admin",
+            },
+        ).status_code
+        == 403
+    )
     assert _login(client, "sup2", "long-enough-1").status_code == 200
 
 
 def test_resident_tracks_and_rates_by_ticket_and_phone(client, users, ctx):
-    body = {"channel": "web", "content": "幸福路路灯坏了好几天，晚上很黑。", "reporter_phone":
-            "13512345678", "reporter_name": "王五", "lon": WEST[0], "lat": WEST[1],
-            "category_code": category(ctx, "城乡建设/市政设施/路灯损坏")}
+    body = {
+        "channel": "web",
+        "content": "幸福路路灯坏了好几天，晚上很黑。",
+        "reporter_phone": "13512345678",
+        "reporter_name": "王五",
+        "lon": WEST[0],
+        "lat": WEST[1],
+        "category_code": category(ctx, "城乡建设/市政设施/路灯损坏"),
+    }
     created = client.post("/api/v1/appeals", json=body).json()
     ticket, oid = created["ticket_no"], created["work_order_id"]
     assert "将于" in created["next_step"]
@@ -74,14 +106,19 @@ def test_resident_tracks_and_rates_by_ticket_and_phone(client, users, ctx):
     client.post(f"/api/v1/work-orders/{oid}/actions/reply", json={"note": "已修复"}, headers=h)
     view = client.get("/api/v1/appeals/track", params=params).json()
     assert view["can_rate"] and view["reply"] == "已修复" and "评价" in view["next_step"]
-    rated = client.post("/api/v1/appeals/track/rate",
-                        json={**params, "rating": "basically_satisfied", "note": "还行"})
+    rated = client.post(
+        "/api/v1/appeals/track/rate",
+        json={**params, "rating": "basically_satisfied", "note": "还行"},
+    )
     assert rated.status_code == 200 and rated.json()["status"] == "closed"
 
 
 def test_health_and_choices(client):
-    assert client.get("/api/v1/health").json() == {"status": "ok", "database": "ok",
-                                                   "version": "0.1.0"}
+    assert client.get("/api/v1/health").json() == {
+        "status": "ok",
+        "database": "ok",
+        "version": "0.1.0",
+    }
     choices = client.get("/api/v1/meta/choices").json()
     labels = {s["value"]: s["label"] for s in choices["statuses"]}
     assert labels["pending_dispatch"] == "待派单" and labels["closed"] == "已办结"

@@ -66,7 +66,9 @@ def test_urgent_text_uses_urgent_limit(client: TestClient, users: Users, ctx):
     code = category(ctx, "公共安全/燃气安全/燃气泄漏")
     r = client.post(
         "/api/v1/appeals",
-        json=_appeal(content="楼道里闻到很浓的燃气味，怀疑燃气泄漏，请马上派人来！", category_code=code),
+        json=_appeal(
+            content="楼道里闻到很浓的燃气味，怀疑燃气泄漏，请马上派人来！", category_code=code
+        ),
         headers=users.headers("operator"),
     )
     body = r.json()

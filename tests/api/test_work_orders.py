@@ -12,8 +12,9 @@ from cityloop.store.models import AuditRow, OrderEventRow
 from tests.conftest import EAST, WEST, Users, category
 
 
-def _new(client: TestClient, users: Users, ctx, *, where=WEST, path="城乡建设/市政设施/路灯损坏",
-         **over) -> dict:
+def _new(
+    client: TestClient, users: Users, ctx, *, where=WEST, path="城乡建设/市政设施/路灯损坏", **over
+) -> dict:
     body = {
         "channel": "hotline",
         "content": "幸福路路灯不亮已经三天了，晚上出行很不安全，请尽快维修。",
@@ -40,12 +41,21 @@ def _act(client, users, who, order_id, action, expect=200, **body):
 
 def test_full_loop_dispatch_accept_extend_reply_rate(client, users, ctx, clock: ManualClock):
     oid = _new(client, users, ctx, path=None)["work_order_id"]
-    order = _act(client, users, "dispatcher", oid, "dispatch",
-                 category_code=category(ctx, "城乡建设/市政设施/路灯损坏"), note="派城管")
+    order = _act(
+        client,
+        users,
+        "dispatcher",
+        oid,
+        "dispatch",
+        category_code=category(ctx, "城乡建设/市政设施/路灯损坏"),
+        note="派城管",
+    )
     assert order["status"] == "dispatched" and order["lead_department"] == "D-CG"
     assert {a["department_code"] for a in order["assignments"]} == {"D-CG", "D-HX"}
     assert order["rule_version"] is not None
-    assert order["timeline"][-1]["data"]["category_to"] == category(ctx, "城乡建设/市政设施/路灯损坏")
+    assert order["timeline"][-1]["data"]["category_to"] == category(
+        ctx, "城乡建设/市政设施/路灯损坏"
+    )
 
     clock.set(clock.now() + timedelta(hours=1))
     _act(client, users, "cg", oid, "accept")
@@ -62,8 +72,19 @@ def test_full_loop_dispatch_accept_extend_reply_rate(client, users, ctx, clock: 
     order = _act(client, users, "operator", oid, "rate", rating="satisfied", note="回访满意")
     assert order["status"] == "closed" and order["rating"] == "satisfied"
     actions = [e["action"] for e in order["timeline"]]
-    assert actions == ["receive", "submit", "dispatch", "accept", "start", "co_reply",
-                       "request_extension", "approve_extension", "urge", "reply", "rate"]
+    assert actions == [
+        "receive",
+        "submit",
+        "dispatch",
+        "accept",
+        "start",
+        "co_reply",
+        "request_extension",
+        "approve_extension",
+        "urge",
+        "reply",
+        "rate",
+    ]
     assert order["urge_count"] == 1
     assert order["allowed_actions"] == ["comment"]
 
@@ -83,8 +104,16 @@ def test_return_and_redispatch(client, users, ctx):
     assert order["status"] == "returned" and order["return_count"] == 1
     # The returning department still sees the order it returned, but may no longer act on it.
     _act(client, users, "cg", oid, "accept", expect=403)
-    order = _act(client, users, "dispatcher", oid, "dispatch", lead_department="D-SW",
-                 co_departments=[], time_limit="3d")
+    order = _act(
+        client,
+        users,
+        "dispatcher",
+        oid,
+        "dispatch",
+        lead_department="D-SW",
+        co_departments=[],
+        time_limit="3d",
+    )
     assert order["lead_department"] == "D-SW"
     _act(client, users, "sw", oid, "accept")
 
@@ -164,15 +193,22 @@ def test_handler_sees_only_orders_of_their_department(client, users, ctx):
 
 
 def test_resident_sees_only_own_appeals(client, users, ctx):
-    body = {"channel": "app", "content": "小区门口道路有个大坑，车辆经过很危险。",
-            "reporter_phone": "13600003333", "lon": WEST[0], "lat": WEST[1]}
+    body = {
+        "channel": "app",
+        "content": "小区门口道路有个大坑，车辆经过很危险。",
+        "reporter_phone": "13600003333",
+        "lon": WEST[0],
+        "lat": WEST[1],
+    }
     mine = client.post("/api/v1/appeals", json=body, headers=users.headers("resident")).json()
     other = _new(client, users, ctx)["work_order_id"]
     h = users.headers("resident")
     assert client.get(f"/api/v1/work-orders/{other}", headers=h).status_code == 404
     detail = client.get(f"/api/v1/work-orders/{mine['work_order_id']}", headers=h).json()
     assert detail["appeals"][0]["reporter_phone"] == "13600003333"
-    assert client.get("/api/v1/work-orders", headers=users.headers("resident2")).json()["total"] == 0
+    assert (
+        client.get("/api/v1/work-orders", headers=users.headers("resident2")).json()["total"] == 0
+    )
 
 
 def test_personal_data_masked_and_reveal_audited(client, users, ctx):
@@ -183,11 +219,17 @@ def test_personal_data_masked_and_reveal_audited(client, users, ctx):
     assert handler["appeals"][0]["reporter_name"] == "李*"
     leader = client.get(f"/api/v1/work-orders/{oid}", headers=users.headers("leader")).json()
     assert leader["appeals"][0]["reporter_phone"] == "139****1111" and not leader["may_reveal"]
-    r = client.post(f"/api/v1/work-orders/{oid}/reveal", json={"reason": "leader"},
-                    headers=users.headers("leader"))
+    r = client.post(
+        f"/api/v1/work-orders/{oid}/reveal",
+        json={"reason": "leader"},
+        headers=users.headers("leader"),
+    )
     assert r.status_code == 403
-    r = client.post(f"/api/v1/work-orders/{oid}/reveal", json={"reason": "需电话联系核实现场"},
-                    headers=users.headers("cg"))
+    r = client.post(
+        f"/api/v1/work-orders/{oid}/reveal",
+        json={"reason": "需电话联系核实现场"},
+        headers=users.headers("cg"),
+    )
     assert r.status_code == 200 and r.json()[0]["reporter_phone"] == "13900001111"
     dispatcher = client.get(f"/api/v1/work-orders/{oid}", headers=users.headers("dispatcher"))
     assert dispatcher.json()["appeals"][0]["reporter_phone"] == "13900001111"
@@ -205,15 +247,24 @@ def test_personal_data_masked_and_reveal_audited(client, users, ctx):
 def test_list_filters_and_pagination(client, users, ctx, clock: ManualClock):
     for i in range(5):
         _new(client, users, ctx, content=f"幸福路第{i}号路灯不亮，晚上很黑，请维修。")
-    _new(client, users, ctx, path="城乡建设/供水/停水", channel="sms",
-         content="和平社区今天整天停水，没有提前通知。", where=EAST)
+    _new(
+        client,
+        users,
+        ctx,
+        path="城乡建设/供水/停水",
+        channel="sms",
+        content="和平社区今天整天停水，没有提前通知。",
+        where=EAST,
+    )
     h = users.headers("dispatcher")
     page = client.get("/api/v1/work-orders", params={"page": 2, "page_size": 4}, headers=h).json()
     assert page["total"] == 6 and page["page"] == 2 and len(page["items"]) == 2
+
     def total(**params):
         # Headers per call: moving the clock a month on expires earlier tokens.
         r = client.get("/api/v1/work-orders", params=params, headers=users.headers("dispatcher"))
         return r.json()["total"]
+
     assert total(channel="sms") == 1
     assert total(department="D-SW") == 1
     assert total(department="D-HX") == 5  # co-handler assignments count
@@ -228,13 +279,15 @@ def test_list_filters_and_pagination(client, users, ctx, clock: ManualClock):
     assert total(overdue="true") == 6
     later = datetime(2026, 10, 1, tzinfo=clock.now().tzinfo).isoformat()
     assert total(received_from=later) == 0
-    bad = client.get("/api/v1/work-orders", params={"page_size": 1000},
-                     headers=users.headers("dispatcher"))
+    bad = client.get(
+        "/api/v1/work-orders", params={"page_size": 1000}, headers=users.headers("dispatcher")
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "page_size"
 
 
 def test_sla_warning_and_overdue_on_the_order(client, users, ctx, clock: ManualClock):
     oid = _new(client, users, ctx)["work_order_id"]  # 5 working days, due 13 Oct 18:00
+
     def sla():
         h = users.headers("dispatcher")
         return client.get(f"/api/v1/work-orders/{oid}", headers=h).json()["sla"]
@@ -251,21 +304,33 @@ def test_sla_warning_and_overdue_on_the_order(client, users, ctx, clock: ManualC
 def test_history_is_append_only(client, users, ctx):
     oid = _new(client, users, ctx)["work_order_id"]
     with ctx.uow() as uow:
-        before = [e.id for e in uow.session.execute(
-            select(OrderEventRow).where(OrderEventRow.work_order_id == oid)).scalars()]
+        before = [
+            e.id
+            for e in uow.session.execute(
+                select(OrderEventRow).where(OrderEventRow.work_order_id == oid)
+            ).scalars()
+        ]
     _act(client, users, "cg", oid, "accept")
     _act(client, users, "cg", oid, "reply", expect=200, note="好")
     with ctx.uow() as uow:
-        after = uow.session.execute(
-            select(OrderEventRow).where(OrderEventRow.work_order_id == oid).order_by(
-                OrderEventRow.id)).scalars().all()
+        after = (
+            uow.session.execute(
+                select(OrderEventRow)
+                .where(OrderEventRow.work_order_id == oid)
+                .order_by(OrderEventRow.id)
+            )
+            .scalars()
+            .all()
+        )
     assert [e.id for e in after][: len(before)] == before
-    assert [e.action for e in after[len(before):]] == ["accept", "reply"]
+    assert [e.action for e in after[len(before) :]] == ["accept", "reply"]
     assert after[-1].from_status == "accepted" and after[-1].to_status == "replied"
 
 
 def test_unknown_order_and_no_token(client, users):
-    assert client.get("/api/v1/work-orders/999999", headers=users.headers("admin")).status_code == 404
+    assert (
+        client.get("/api/v1/work-orders/999999", headers=users.headers("admin")).status_code == 404
+    )
     r = client.get("/api/v1/work-orders")
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem")
     bad = client.get("/api/v1/work-orders", headers={"Authorization": "Bearer nonsense"})

@@ -42,17 +42,31 @@ STRANGER = Actor(43, "r", Role.RESIDENT)
 # (actor, actions allowed on SCOPE) — every other action must be denied.
 EXPECTED: list[tuple[Actor, set[Action]]] = [
     (ADMIN, set(TRANSITIONS)),
-    (DISPATCHER, {A.SUBMIT, A.DISPATCH, A.CANCEL, A.MERGE, A.APPROVE_EXTENSION,
-                  A.DENY_EXTENSION, A.URGE, A.REJECT_REPLY, A.CLOSE, A.COMMENT}),
+    (
+        DISPATCHER,
+        {
+            A.SUBMIT,
+            A.DISPATCH,
+            A.CANCEL,
+            A.MERGE,
+            A.APPROVE_EXTENSION,
+            A.DENY_EXTENSION,
+            A.URGE,
+            A.REJECT_REPLY,
+            A.CLOSE,
+            A.COMMENT,
+        },
+    ),
     (OPERATOR, {A.RATE, A.COMMENT}),
     (LEADER, {A.URGE, A.COMMENT}),
     (LEAD_HANDLER, {A.ACCEPT, A.RETURN, A.START, A.REQUEST_EXTENSION, A.REPLY, A.COMMENT}),
     (CO_HANDLER, {A.CO_REPLY, A.COMMENT}),
     (OTHER_HANDLER, set()),
-    (SUP_IN, {A.URGE, A.APPROVE_EXTENSION, A.DENY_EXTENSION, A.REJECT_REPLY, A.CLOSE,
-              A.COMMENT}),
-    (SUP_DISTRICT, {A.URGE, A.APPROVE_EXTENSION, A.DENY_EXTENSION, A.REJECT_REPLY, A.CLOSE,
-                    A.COMMENT}),
+    (SUP_IN, {A.URGE, A.APPROVE_EXTENSION, A.DENY_EXTENSION, A.REJECT_REPLY, A.CLOSE, A.COMMENT}),
+    (
+        SUP_DISTRICT,
+        {A.URGE, A.APPROVE_EXTENSION, A.DENY_EXTENSION, A.REJECT_REPLY, A.CLOSE, A.COMMENT},
+    ),
     (SUP_OUT, set()),
     (GRID_IN, {A.COMMENT}),
     (GRID_OUT, set()),
@@ -68,8 +82,18 @@ def test_role_action_matrix(actor: Actor, allowed: set[Action]) -> None:
 
 
 def test_visibility() -> None:
-    visible = {ADMIN, DISPATCHER, OPERATOR, LEADER, LEAD_HANDLER, CO_HANDLER, SUP_IN,
-               SUP_DISTRICT, GRID_IN, OWNER}
+    visible = {
+        ADMIN,
+        DISPATCHER,
+        OPERATOR,
+        LEADER,
+        LEAD_HANDLER,
+        CO_HANDLER,
+        SUP_IN,
+        SUP_DISTRICT,
+        GRID_IN,
+        OWNER,
+    }
     for actor, _ in EXPECTED:
         assert can_view(actor, SCOPE) == (actor in visible), actor
 

@@ -4,7 +4,10 @@ from cityloop.domain.linkage import LinkageRule, match_rule, validate_rule
 from cityloop.domain.sla import TimeLimit, TimeUnit
 from cityloop.domain.statuses import Urgency
 
-FIVE_DAYS = {Urgency.NORMAL: TimeLimit(5, TimeUnit.DAYS), Urgency.URGENT: TimeLimit(2, TimeUnit.HOURS)}
+FIVE_DAYS = {
+    Urgency.NORMAL: TimeLimit(5, TimeUnit.DAYS),
+    Urgency.URGENT: TimeLimit(2, TimeUnit.HOURS),
+}
 RULES = [
     LinkageRule("01", "D-ZJ", limits=FIVE_DAYS),
     LinkageRule("0103", "D-CG", ("D-HX",), FIVE_DAYS),

@@ -16,6 +16,7 @@ def test_masks() -> None:
     assert mask_name("欧阳娜娜") == "欧***"
     assert mask_id_number("110101199003071234") == "110101********1234"
     assert mask_address("临江区幸福里小区3栋2单元501室") == "临江区幸福里小区*栋*单元*室"
+    assert mask_address("幸福里3栋2单元501") == "幸福里*栋*单元*"
 
 
 def test_categories_get_nested_codes_and_keep_them_on_reimport() -> None:
@@ -38,8 +39,13 @@ def test_too_many_siblings_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["楼道里有很浓的燃气味，怀疑燃气泄漏", "3号楼电梯困人了，有老人被困在电梯里", "整栋楼停水两天了",
-     "小区配电箱冒烟起火了", "路边电线断落在地上很危险"],
+    [
+        "楼道里有很浓的燃气味，怀疑燃气泄漏",
+        "3号楼电梯困人了，有老人被困在电梯里",
+        "整栋楼停水两天了",
+        "小区配电箱冒烟起火了",
+        "路边电线断落在地上很危险",
+    ],
 )
 def test_urgent_matters(text: str) -> None:
     urgency, phrase = detect_urgency(text)

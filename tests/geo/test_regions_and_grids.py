@@ -31,8 +31,9 @@ def test_each_problem_names_feature_and_field():
     fs = copy.deepcopy(CITY_FEATURES)
     fs[3]["properties"]["parent_code"] = "999999"  # unknown parent
     fs[4]["properties"]["code"] = "99010200100"  # wrong length for a community
-    fs[6]["geometry"]["coordinates"] = [[[104.0, 30.0], [104.1, 30.2], [104.1, 30.0],
-                                         [104.0, 30.2], [104.0, 30.0]]]  # bow-tie
+    fs[6]["geometry"]["coordinates"] = [
+        [[104.0, 30.0], [104.1, 30.2], [104.1, 30.0], [104.0, 30.2], [104.0, 30.0]]
+    ]  # bow-tie
     fs[7]["properties"]["level"] = "street"  # a street under a community
     fs[8]["properties"]["code"] = fs[8]["properties"]["code"]
     fs.append(copy.deepcopy(CITY_FEATURES[8]))  # duplicate code
@@ -45,7 +46,10 @@ def test_not_a_feature_collection():
     with pytest.raises(ImportRejected):
         parse_regions({"type": "Feature"})
     assert problems([{"type": "Feature", "properties": {}, "geometry": None}]) >= {
-        (0, "geometry"), (0, "name"), (0, "level")}
+        (0, "geometry"),
+        (0, "name"),
+        (0, "level"),
+    }
 
 
 def test_grid_under_existing_community_using_known_codes():

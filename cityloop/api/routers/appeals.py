@@ -98,5 +98,6 @@ def track(
 @router.post("/track/rate", operation_id="rateAppeal")
 def rate(ctx: Ctx, body: TrackRate) -> dict[str, Any]:
     """满意度评价 by ticket number and phone; an unsatisfied rating reopens the order."""
-    return tracking.rate(ctx, body.ticket_no, body.phone, ActionInput(note=body.note,
-                                                                      rating=body.rating))
+    return tracking.rate(
+        ctx, body.ticket_no, body.phone, ActionInput(note=body.note, rating=body.rating)
+    )

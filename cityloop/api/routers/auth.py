@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
-from cityloop.api.deps import CurrentActor, Ctx
+from cityloop.api.deps import Ctx, CurrentActor
 from cityloop.api.schemas import Token
 from cityloop.services.users import authenticate, user_view
 from cityloop.store.models import UserRow

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from cityloop.api.deps import CurrentActor, Ctx, require_roles
+from cityloop.api.deps import Ctx, CurrentActor, require_roles
 from cityloop.domain.sla import SLA_STATUS_LABELS
 from cityloop.domain.statuses import (
     ACTION_LABELS,
@@ -87,8 +87,9 @@ def departments(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
         return [
             {"code": d.code, "name": d.name, "level": d.level, "region_code": d.region_code}
-            for d in uow.session.execute(select(DepartmentRow).order_by(DepartmentRow.code))
-            .scalars()
+            for d in uow.session.execute(
+                select(DepartmentRow).order_by(DepartmentRow.code)
+            ).scalars()
         ]
 
 
@@ -103,21 +104,22 @@ def categories(ctx: Ctx) -> list[dict[str, Any]]:
                 "parent_code": c.parent_code,
                 "path": c.path,
             }
-            for c in uow.session.execute(select(CategoryRow).order_by(CategoryRow.code))
-            .scalars()
+            for c in uow.session.execute(select(CategoryRow).order_by(CategoryRow.code)).scalars()
         ]
 
 
 @router.get("/linkage-rules", operation_id="listLinkageRules")
-def linkage_rules(
-    ctx: Ctx, actor: CurrentActor, version: int | None = None
-) -> dict[str, Any]:
+def linkage_rules(ctx: Ctx, actor: CurrentActor, version: int | None = None) -> dict[str, Any]:
     """The linkage list (联动清单), active version unless one is named."""
     ref = ctx.reference.get()
     with ctx.uow() as uow:
         versions = [
-            {"version": v.version, "created_at": v.created_at, "source": v.source,
-             "active": v.active}
+            {
+                "version": v.version,
+                "created_at": v.created_at,
+                "source": v.source,
+                "active": v.active,
+            }
             for v in uow.session.execute(
                 select(RuleSetRow).order_by(RuleSetRow.version.desc())
             ).scalars()

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from cityloop.api.deps import CurrentActor, Ctx
+from cityloop.api.deps import Ctx, CurrentActor
 from cityloop.api.schemas import ActionRequest, OrderDetail, OrderSummary, Page, RevealRequest
 from cityloop.domain.statuses import Action, OrderStatus
 from cityloop.services import orders

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from cityloop.store.models import Base
 
@@ -16,12 +16,13 @@ def run() -> None:
     if connection is not None:
         _migrate(connection)
         return
+    assert url, "cityloop init passes the database URL"
     engine = create_engine(url)
     with engine.begin() as conn:
         _migrate(conn)
 
 
-def _migrate(conn):  # type: ignore[no-untyped-def]
+def _migrate(conn: Connection) -> None:
     context.configure(
         connection=conn,
         target_metadata=Base.metadata,

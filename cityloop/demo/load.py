@@ -1,0 +1,333 @@
+"""Load the demo city 云河市 into a CityLoop database.
+
+Reference data goes through the same admin imports an administrator uses. The 180 days of
+history are replayed through the intake draft and the work-order state machine, step by step at
+the times the generator chose, so every timeline is a real sequence of legal transitions; rows
+are then written in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import delete, func, select
+
+from cityloop.demo.appeals import DemoAppeal, generate_appeals
+from cityloop.demo.geography import build_regions
+from cityloop.demo.organisation import (
+    build_departments,
+    build_gazetteer,
+    build_linkage,
+    build_taxonomy,
+)
+from cityloop.domain.errors import DomainError
+from cityloop.domain.orders import Actor, Command
+from cityloop.domain.sla import TimeLimit
+from cityloop.domain.statuses import Action, Channel, OrderStatus, Rating, Role, Urgency
+from cityloop.services import admin
+from cityloop.services.context import CityLoop
+from cityloop.services.deadlines import deadline, extend
+from cityloop.services.intake import AppealDraft, AppealInput, draft_appeal, save_draft
+from cityloop.services.orders import ActionInput, dispatch_payload
+from cityloop.store.models import Base, RegionRow, UserRow, utcnow
+
+DEMO_PASSWORD = "cityloop-demo"
+SUPERVISOR_STREET = "990102001"
+HANDLER_DEPARTMENT = "D-CG"
+# (username, role, what the account is for)
+DEMO_USERS: list[tuple[str, str, str]] = [
+    ("admin", "admin", "系统管理员"),
+    ("operator", "operator", "12345话务员"),
+    ("dispatcher", "dispatcher", "派单员"),
+    ("handler", "department_handler", "市城市管理局 承办人"),
+    ("grid", "grid_worker", "临江区第一个街道的网格员"),
+    ("supervisor", "supervisor", "临江区第一个街道的督办人员"),
+    ("leader", "leader", "指挥中心领导"),
+    ("resident", "resident", "群众（有几条自己的诉求）"),
+]
+_LEVELS = {1: "city", 2: "district", 3: "street", 4: "community", 5: "grid"}
+_BATCH = 200
+
+
+@dataclass
+class ReplayStats:
+    appeals: int = 0
+    steps: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def build_demo(
+    ctx: CityLoop,
+    appeals: int = 3200,
+    reset: bool = False,
+    progress: Callable[[str], Any] = print,
+    seed: int = 7,
+) -> str:
+    with ctx.uow() as uow:
+        present = uow.session.execute(select(func.count()).select_from(RegionRow)).scalar_one()
+    if present and not reset:
+        return "演示城市已存在 the demo city is already loaded (use --reset to rebuild)"
+    if present:
+        with ctx.engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name != "alembic_version":
+                    conn.execute(delete(table))
+        ctx.reference.invalidate()
+
+    regions = build_regions(seed)
+    progress("导入区划与网格 regions and grids …")
+    admin.import_regions(ctx, _with_level_names(regions))
+    admin.import_departments(
+        ctx, [(i, _strings(d)) for i, d in enumerate(build_departments(), start=2)]
+    )
+    taxonomy = build_taxonomy()
+    cols = ("l1", "l2", "l3")
+    admin.import_taxonomy(ctx, [(i, t) for i, t in enumerate(taxonomy, start=2)], cols)
+    rules = [
+        (i, {**_strings(r), "co": "|".join(r["co"])})
+        for i, r in enumerate(build_linkage(), start=2)
+    ]
+    admin.import_rules(ctx, rules, source="demo")
+    user_ids = _create_users(ctx)
+
+    progress(f"生成并回放 {appeals} 条历史诉求 replaying {appeals} historical appeals …")
+    now = ctx.clock.now()
+    history = generate_appeals(
+        regions, build_gazetteer(regions, seed), taxonomy, now, count=appeals, seed=seed
+    )
+    stats = _replay(ctx, history, user_ids)
+    return (
+        f"演示城市 云河市 ready: {len(regions['features'])} regions, "
+        f"{len(build_departments())} departments, {len(rules)} linkage rules, "
+        f"{stats.appeals} appeals replayed in {stats.steps} steps"
+        + (f" ({len(stats.skipped)} steps not applicable)" if stats.skipped else "")
+    )
+
+
+def _with_level_names(regions: dict[str, Any]) -> dict[str, Any]:
+    """The generator numbers levels 1–5; the import takes their names."""
+    features = [
+        {**f, "properties": {**f["properties"], "level": _LEVELS[f["properties"]["level"]]}}
+        for f in regions["features"]
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _strings(d: dict[str, Any]) -> dict[str, str]:
+    return {k: "" if v is None else str(v) for k, v in d.items()}
+
+
+def _create_users(ctx: CityLoop) -> dict[str, int]:
+    hashed = PasswordHasher().hash(DEMO_PASSWORD)
+    ref = ctx.reference.get()
+    grid = min(
+        c for c, r in ref.regions.items() if r.level == "grid" and c.startswith(SUPERVISOR_STREET)
+    )
+    scope = {
+        "handler": (None, HANDLER_DEPARTMENT),
+        "grid": (grid, None),
+        "supervisor": (SUPERVISOR_STREET, None),
+    }
+    ids: dict[str, int] = {}
+    with ctx.uow() as uow:
+        for username, role, label in DEMO_USERS:
+            region, dept = scope.get(username, (None, None))
+            row = UserRow(
+                username=username,
+                password_hash=hashed,
+                display_name=label,
+                role=role,
+                region_code=region,
+                department_code=dept,
+                phone="13800000000" if username == "resident" else None,
+                active=True,
+                created_at=utcnow(),
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            ids[username] = row.id
+        uow.commit()
+    return ids
+
+
+def _replay(ctx: CityLoop, history: list[DemoAppeal], user_ids: dict[str, int]) -> ReplayStats:
+    stats = ReplayStats()
+    ref = ctx.reference.get()
+    path_codes = {p: c for c, p in ref.category_paths.items()}
+    actors = _Actors(ctx, user_ids)
+    drafts: list[AppealDraft] = []
+    for n, a in enumerate(history):
+        # A few web/app appeals belong to the demo resident, so their portal is not empty.
+        mine = a.channel in ("web", "app") and n % 97 == 0
+        draft = _replay_one(ctx, a, path_codes[a.category_path], actors, mine, stats)
+        drafts.append(draft)
+        if len(drafts) >= _BATCH:
+            _save(ctx, drafts)
+            drafts = []
+    _save(ctx, drafts)
+    stats.appeals = len(history)
+    return stats
+
+
+def _save(ctx: CityLoop, drafts: list[AppealDraft]) -> None:
+    with ctx.uow() as uow:
+        for d in drafts:
+            save_draft(uow.session, d)
+        uow.commit()
+
+
+class _Actors:
+    def __init__(self, ctx: CityLoop, ids: dict[str, int]) -> None:
+        self.operator = Actor(ids["operator"], "12345话务员", Role.OPERATOR)
+        self.dispatcher = Actor(ids["dispatcher"], "派单员", Role.DISPATCHER)
+        self.leader = Actor(ids["leader"], "指挥中心领导", Role.LEADER)
+        self.resident_id = ids["resident"]
+        self.names = ctx.reference.get().departments
+
+    def handler(self, dept: str) -> Actor:
+        return Actor(
+            None,
+            f"{self.names.get(dept, dept)}承办人",
+            Role.DEPARTMENT_HANDLER,
+            department_code=dept,
+        )
+
+    def caller(self, a: DemoAppeal) -> Actor:
+        return Actor(None, a.reporter_name[:1] + "*", Role.RESIDENT)
+
+
+def _replay_one(
+    ctx: CityLoop,
+    a: DemoAppeal,
+    category: str,
+    actors: _Actors,
+    mine: bool,
+    stats: ReplayStats,
+) -> AppealDraft:
+    o = a.outcome
+    # Hotline operators choose the category while the caller is on the line; other channels
+    # wait in the dispatch queue until a dispatcher routes them.
+    at_once = a.channel == "hotline" and not o.returned
+    submitter = actors.operator if a.channel in ("hotline", "sms") else actors.caller(a)
+    data = AppealInput(
+        channel=Channel(a.channel),
+        content=a.content,
+        title=a.title,
+        address=a.address or "",
+        lat=a.lat,
+        lon=a.lon,
+        reporter_name=a.reporter_name,
+        reporter_phone="13800000000" if mine else a.reporter_phone,
+        category_code=category if at_once else None,
+        urgency=Urgency(a.urgency),
+        external_id=a.external_id,
+        reporter_user_id=actors.resident_id if mine else None,
+        received_at=a.received_at,
+    )
+    draft = draft_appeal(ctx, data, submitter)
+    order, row = draft.order, draft.row
+    ref = ctx.reference.get()
+    lead = order.lead_department
+
+    def run(at: datetime | None, actor: Actor, action: Action, **kw: Any) -> None:
+        if at is None:
+            return
+        # Generated times of neighbouring steps may cross by minutes; history never runs back.
+        at = max(at, order.history[-1].at)
+        try:
+            order.execute(Command(action=action, at=at, **kw), actor)
+            stats.steps += 1
+        except DomainError as exc:
+            stats.skipped.append(f"{a.external_id} {action}: {exc}")
+
+    def dispatch(at: datetime | None, dept: str | None, with_category: bool) -> None:
+        if at is None:
+            return
+        if with_category:
+            row.category_code = category
+        payload = dispatch_payload(
+            ctx,
+            ref,
+            row,
+            ActionInput(lead_department=dept, category_code=row.category_code),
+            at,
+        )
+        run(at, actors.dispatcher, Action.DISPATCH, note="派单", **payload)
+
+    if o.returned and o.returned_by:
+        dispatch(o.dispatched_at, o.returned_by, with_category=False)
+        run(
+            o.returned_at,
+            actors.handler(o.returned_by),
+            Action.RETURN,
+            note=o.return_reason or "非我单位职责",
+        )
+        dispatch(o.redispatched_at, None, with_category=True)
+    elif not at_once:
+        dispatch(o.dispatched_at, None, with_category=True)
+    lead = order.lead_department or lead
+    if lead is None:
+        return draft
+    handler = actors.handler(lead)
+    run(o.accepted_at, handler, Action.ACCEPT, note="已签收")
+    if o.accepted_at:
+        run(o.accepted_at + timedelta(minutes=20), handler, Action.START, note="开始办理")
+    if o.extension and o.extension_requested_at and o.extension_days:
+        run(
+            o.extension_requested_at,
+            handler,
+            Action.REQUEST_EXTENSION,
+            note=o.extension_reason or "需要更多时间",
+            extension=f"{o.extension_days}d",
+        )
+        approved = o.extension_requested_at + timedelta(hours=2)
+        if order.pending_extension and order.due_at and order.dispatched_at:
+            due, warn = extend(
+                ctx, order.dispatched_at, order.due_at, TimeLimit.parse(order.pending_extension)
+            )
+            run(
+                approved,
+                actors.dispatcher,
+                Action.APPROVE_EXTENSION,
+                note="同意延期",
+                due_at=due,
+                warn_at=warn,
+            )
+    if o.urged and o.urged_at:
+        run(o.urged_at, actors.leader, Action.URGE, note="请抓紧办理，按时答复群众")
+    run(o.replied_at, handler, Action.REPLY, note=o.reply_text or "已处理")
+    if o.rating and o.rated_at:
+        rating = Rating(o.rating)
+        extra: dict[str, Any] = {}
+        if rating is Rating.UNSATISFIED:
+            due, warn = deadline(ctx, o.rated_at, TimeLimit.parse(order.time_limit or "5d"))
+            extra = {"due_at": due, "warn_at": warn}
+        run(o.rated_at, actors.caller(a), Action.RATE, note="回访评价", rating=rating, **extra)
+        if rating is Rating.UNSATISFIED:
+            second = o.second_replied_at or o.rated_at + timedelta(hours=26)
+            if second < ctx.clock.now():
+                run(o.rated_at + timedelta(hours=1), handler, Action.ACCEPT, note="重办签收")
+                run(
+                    second,
+                    handler,
+                    Action.REPLY,
+                    note=o.second_reply_text or "经复核，已按政策向来电人再次解释说明。",
+                )
+                run(
+                    second + timedelta(hours=4),
+                    actors.dispatcher,
+                    Action.CLOSE,
+                    note="重办答复后回访办结",
+                )
+    elif order.status is OrderStatus.REPLIED and o.replied_at:
+        # Residents who never answer the callback: closed after three days (回访未接通).
+        closing = o.replied_at + timedelta(days=3)
+        if closing < ctx.clock.now():
+            run(closing, actors.dispatcher, Action.CLOSE, note="多次回访未接通，按规定办结")
+    if o.cancelled:
+        run(o.cancelled_at, actors.dispatcher, Action.CANCEL, note=o.cancel_reason or "重复诉求")
+    return draft
