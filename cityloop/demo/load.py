@@ -79,20 +79,10 @@ def build_demo(
         ctx.reference.invalidate()
 
     regions = build_regions(seed)
-    progress("导入区划与网格 regions and grids …")
-    admin.import_regions(ctx, _with_level_names(regions))
-    admin.import_departments(
-        ctx, [(i, _strings(d)) for i, d in enumerate(build_departments(), start=2)]
-    )
-    taxonomy = build_taxonomy()
-    cols = ("l1", "l2", "l3")
-    admin.import_taxonomy(ctx, [(i, t) for i, t in enumerate(taxonomy, start=2)], cols)
-    rules = [
-        (i, {**_strings(r), "co": "|".join(r["co"])})
-        for i, r in enumerate(build_linkage(), start=2)
-    ]
-    admin.import_rules(ctx, rules, source="demo")
+    progress("导入区划、部门、分类、联动清单 regions, departments, taxonomy, linkage list …")
+    n_rules = load_reference_city(ctx, regions)
     user_ids = _create_users(ctx)
+    taxonomy = build_taxonomy()
 
     progress(f"生成并回放 {appeals} 条历史诉求 replaying {appeals} historical appeals …")
     now = ctx.clock.now()
@@ -102,10 +92,27 @@ def build_demo(
     stats = _replay(ctx, history, user_ids)
     return (
         f"演示城市 云河市 ready: {len(regions['features'])} regions, "
-        f"{len(build_departments())} departments, {len(rules)} linkage rules, "
+        f"{len(build_departments())} departments, {n_rules} linkage rules, "
         f"{stats.appeals} appeals replayed in {stats.steps} steps"
         + (f" ({len(stats.skipped)} steps not applicable)" if stats.skipped else "")
     )
+
+
+def load_reference_city(ctx: CityLoop, regions: dict[str, Any] | None = None) -> int:
+    """Regions, departments, taxonomy and linkage list of 云河市 (no users, no history)."""
+    regions = regions or build_regions()
+    admin.import_regions(ctx, _with_level_names(regions))
+    admin.import_departments(
+        ctx, [(i, _strings(d)) for i, d in enumerate(build_departments(), start=2)]
+    )
+    cols = ("l1", "l2", "l3")
+    admin.import_taxonomy(ctx, [(i, t) for i, t in enumerate(build_taxonomy(), start=2)], cols)
+    rules = [
+        (i, {**_strings(r), "co": "|".join(r["co"])})
+        for i, r in enumerate(build_linkage(), start=2)
+    ]
+    admin.import_rules(ctx, rules, source="demo")
+    return len(rules)
 
 
 def _with_level_names(regions: dict[str, Any]) -> dict[str, Any]:

@@ -227,7 +227,9 @@ def _grid_name(ref: Any, code: str) -> str:
     if info is None:
         return code
     parent = ref.regions.get(info.parent_code or "")
-    return f"{parent.name}·{info.name}" if parent else info.name
+    if parent is None or info.name.startswith(parent.name):
+        return info.name
+    return f"{parent.name}·{info.name}"
 
 
 def _scope_label(ctx: CityLoop, actor: Actor) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from cityloop.store.models import TicketCounterRow
 
 
 class TicketAllocator:
-    def __init__(self, engine: Engine, block: int = 20) -> None:
+    def __init__(self, engine: Engine, block: int = 100) -> None:
         self._engine = engine
         self._block = block
         self._lock = threading.Lock()

@@ -97,9 +97,12 @@ def event_values(order_id: int, e: OrderEvent) -> dict[str, Any]:
     }
 
 
+_INSERT_EVENTS = insert(OrderEventRow.__table__)
+
+
 def append_events(session: Session, order_id: int, events: Sequence[OrderEvent]) -> None:
     if events:
-        session.execute(insert(OrderEventRow), [event_values(order_id, e) for e in events])
+        session.connection().execute(_INSERT_EVENTS, [event_values(order_id, e) for e in events])
 
 
 def get_order_row(session: Session, order_id: int) -> WorkOrderRow | None:

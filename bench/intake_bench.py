@@ -1,0 +1,167 @@
+"""Intake throughput over HTTP on PostgreSQL, against a bare validate-and-insert endpoint.
+
+Runs the production server settings (`cityloop serve`, uvicorn with uvloop and httptools,
+CITYLOOP_WORKERS workers) on a fresh database holding the demo city's regions, grids, taxonomy
+and linkage list, posts hotline appeals with an operator's category and coordinates (so each one
+is located in its grid, routed by the linkage list, dispatched with a working-day deadline and
+audited) from 16 concurrent keep-alive clients, and prints appeals/s with p50/p99 latency; then
+the same for bench/bare_app.py. The load generator runs on the same machine.
+
+    python bench/intake_bench.py [--count 20000] [--concurrency 16] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+
+import psycopg
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import free_port, load, machine, python, start, stop, wait_http  # noqa: E402
+
+ADMIN_DSN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+DB = "cityloop_bench"
+
+
+def fresh_database() -> str:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    return ADMIN_DSN.rsplit("/", 1)[0] + f"/{DB}"
+
+
+def prepare_city(url: str, data_dir: str) -> tuple[list[str], list[tuple[float, float]]]:
+    from shapely.geometry import shape
+
+    from cityloop.demo.load import load_reference_city
+    from cityloop.services.context import build_context
+    from cityloop.services.users import UserInput, create_user
+    from cityloop.domain.statuses import Role
+    from cityloop.settings import Settings
+    from cityloop.store.migrate import upgrade
+
+    settings = Settings(database_url=url, data_dir=data_dir)
+    ctx = build_context(settings)
+    upgrade(ctx.engine)
+    load_reference_city(ctx)
+    create_user(ctx, UserInput("bench", "bench-password", "压测话务员", Role.OPERATOR))
+    ref = ctx.reference.get()
+    leaves = [c for c, cat in ref.categories.items() if cat.level == 3]
+    rng = random.Random(1)
+    points = []
+    from cityloop.services.admin import regions_geojson
+
+    grids = regions_geojson(ctx, level="grid")["features"]
+    for _ in range(500):
+        poly = shape(rng.choice(grids)["geometry"])
+        p = poly.representative_point()
+        points.append((p.x, p.y))
+    ctx.engine.dispose()
+    return leaves, points
+
+
+def login(port: int) -> str:
+    import httpx
+
+    r = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/token",
+                   data={"username": "bench", "password": "bench-password"})
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=20000)
+    ap.add_argument("--warmup", type=int, default=1000)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+
+    print(f"machine: {machine()}")
+    with psycopg.connect(ADMIN_DSN) as conn:
+        print(f"database: {conn.execute('SELECT version()').fetchone()[0].split(',')[0]}")
+    url = fresh_database()
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://")
+    data_dir = tempfile.mkdtemp(prefix="cityloop-bench-")
+    leaves, points = prepare_city(sa_url, data_dir)
+    texts = [
+        "市民来电反映：{n}号楼附近路灯不亮已经三天了，晚上出行很不安全，希望尽快维修。",
+        "来电人反映小区门口道路有个大坑，车辆经过很危险，编号{n}，请相关部门处理。",
+        "市民来电称楼下餐馆油烟很大，影响居民生活，已持续{n}天，要求整改。",
+    ]
+    rng = random.Random(2)
+
+    def body(i: int) -> bytes:
+        lon, lat = points[i % len(points)]
+        return json.dumps({
+            "channel": "hotline",
+            "content": texts[i % 3].format(n=i),
+            "reporter_name": "张三",
+            "reporter_phone": f"139{i % 100000000:08d}",
+            "lon": lon,
+            "lat": lat,
+            "category_code": leaves[rng.randrange(len(leaves))],
+            "external_id": f"bench-{i}",
+        }, ensure_ascii=False).encode()
+
+    results = {}
+    port = free_port()
+    server = start(
+        [python(), "-m", "cityloop.cli", "serve", "--port", str(port), "--workers",
+         str(args.workers)],
+        {"CITYLOOP_DATABASE_URL": sa_url, "CITYLOOP_DATA_DIR": data_dir,
+         "CITYLOOP_LOG_LEVEL": "WARNING"},
+    )
+    try:
+        wait_http(port, "/api/v1/health")
+        auth = f"Authorization: Bearer {login(port)}\r\n".encode()
+        load(port, auth, lambda i: body(10_000_000 + i), args.warmup, args.concurrency)
+        results["cityloop intake"] = load(port, auth, body, args.count, args.concurrency)
+    finally:
+        stop(server)
+    with psycopg.connect(url) as conn:
+        stored = conn.execute("SELECT count(*) FROM appeals").fetchone()[0]
+        dispatched = conn.execute(
+            "SELECT count(*) FROM work_orders WHERE status = 'dispatched'").fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM order_events").fetchone()[0]
+        conn.execute(
+            "CREATE TABLE bare_appeals (id bigserial primary key, channel text, content text, "
+            "phone text, created_at timestamptz default now())")
+        conn.commit()
+
+    port = free_port()
+    bare = start(
+        [python(), "-m", "uvicorn", "bare_app:app", "--app-dir", "bench", "--port", str(port),
+         "--workers", str(args.workers), "--loop", "uvloop", "--http", "httptools",
+         "--log-level", "warning", "--no-access-log"],
+        {"BARE_DSN": url},
+    )
+    try:
+        wait_http(port, "/health")
+        load(port, b"", lambda i: body(10_000_000 + i), args.warmup, args.concurrency)
+        results["bare endpoint"] = load(port, b"", body, args.count, args.concurrency)
+    finally:
+        stop(bare)
+
+    print(f"\n{args.count} appeals, {args.concurrency} concurrent clients, "
+          f"{args.workers} server workers, load generator on the same machine\n")
+    print(f"{'endpoint':<18}{'appeals/s':>11}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for name, r in results.items():
+        print(f"{name:<18}{r['rate']:>11.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}  "
+              f"{r['statuses']}")
+    ratio = results["cityloop intake"]["rate"] / results["bare endpoint"]["rate"]  # type: ignore[operator]
+    print(f"\nfull intake / bare endpoint throughput: {ratio:.2f}")
+    print(f"stored: {stored} appeals ({args.count + args.warmup} posted), {dispatched} dispatched, "
+          f"{events} audit events")
+    ok = results["cityloop intake"]
+    print(f"target ≥ 800 appeals/s with p99 < 50 ms: "
+          f"{'met' if ok['rate'] >= 800 and ok['p99_ms'] < 50 else 'NOT met'}")  # type: ignore[operator]
+
+
+if __name__ == "__main__":
+    main()
