@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres bench clean
+.PHONY: install demo test lint typecheck test-sqlite test-postgres e2e browser bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,23 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The web console, built into the package (served at /). npm install follows package-lock.json
+# (npm ci rejects a lock without every platform's optional rollup binary).
+web/node_modules/.installed: web/package.json web/package-lock.json
+	npm --prefix web install --no-audit --no-fund --loglevel=error
+	touch $@
+
+cityloop/web_dist/index.html: web/node_modules/.installed $(shell find web/src -type f) web/index.html web/vite.config.ts
+	npm --prefix web run build
+
+install: $(VENV)/.installed cityloop/web_dist/index.html
 
 ## Build the demo city 云河市 and serve it on http://127.0.0.1:8000
 demo: install
 	$(BIN)/cityloop demo
 
-## Lint, type-check, then the whole suite on SQLite and on PostgreSQL
-test: install lint typecheck test-sqlite test-postgres
+## Lint, type-check, the whole suite on SQLite and on PostgreSQL, then the browser tests
+test: install lint typecheck test-sqlite test-postgres e2e
 
 lint:
 	$(BIN)/ruff check cityloop tests bench
@@ -32,6 +41,14 @@ test-sqlite:
 
 test-postgres:
 	CITYLOOP_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider
+
+# Debian's Chromium (no browser download) and CJK fonts for readable screenshots.
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+
+e2e: install browser
+	npm --prefix web run e2e
 
 bench: install
 	$(BIN)/python bench/intake_bench.py

@@ -51,14 +51,14 @@ class Settings(BaseSettings):
 
     def signing_key(self) -> str:
         """The token signing key: from the environment, else one kept in the data directory
-        so that tokens survive a restart and every worker agrees."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.ensure_data_dir() / "secret_key"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        so that tokens survive a restart and every worker agrees. Read once per process."""
+        if not self.secret_key:
+            path = self.ensure_data_dir() / "secret_key"
+            if not path.exists():
+                path.write_text(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            self.secret_key = path.read_text().strip()
+        return self.secret_key
 
 
 @lru_cache

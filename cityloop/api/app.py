@@ -10,12 +10,13 @@ from sqlalchemy import text
 
 import cityloop
 from cityloop.api import problems
-from cityloop.api.routers import appeals, auth, reference, users, work_orders
+from cityloop.api.routers import appeals, auth, dashboard, reference, users, work_orders
+from cityloop.api.web import mount_web
 from cityloop.open311.router import router as open311_router
 from cityloop.services.context import CityLoop
 
 
-def create_app(ctx: CityLoop) -> FastAPI:
+def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     app = FastAPI(
         title="CityLoop 一网统管",
         version=cityloop.__version__,
@@ -23,7 +24,14 @@ def create_app(ctx: CityLoop) -> FastAPI:
     )
     app.state.ctx = ctx
     problems.install(app)
-    for router in (auth.router, appeals.router, work_orders.router, reference.router, users.router):
+    for router in (
+        auth.router,
+        appeals.router,
+        work_orders.router,
+        reference.router,
+        users.router,
+        dashboard.router,
+    ):
         app.include_router(router)
     app.include_router(open311_router)
 
@@ -39,4 +47,6 @@ def create_app(ctx: CityLoop) -> FastAPI:
             )
         return {"status": "ok", "database": "ok", "version": cityloop.__version__}
 
+    if web:
+        mount_web(app)  # last: the console's client-side routes catch what the API does not
     return app

@@ -5,6 +5,7 @@ Idempotent on (channel, external_id): a channel's own id is never taken twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,8 @@ from cityloop.services.deadlines import deadline
 from cityloop.services.routing import CategorySuggester, decide
 from cityloop.store.models import AppealRow, AssignmentRow, WorkOrderRow, utcnow
 from cityloop.store.repositories import append_events, order_to_row
+
+log = logging.getLogger("cityloop.intake")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,12 @@ def submit_appeal(
                 if existing is not None:
                     return existing
             raise
+    log.info(
+        "appeal received on %s, %s",
+        data.channel.value,
+        draft.order.status.value,
+        extra={"ticket_no": draft.row.ticket_no, "order_id": draft.row.id},
+    )
     return draft.result()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,8 @@ from cityloop.store.models import (
     utcnow,
 )
 from cityloop.store.repositories import append_events, order_from_row, order_to_row
+
+log = logging.getLogger("cityloop.orders")
 
 
 class NotFound(Exception):
@@ -181,6 +184,14 @@ def perform(
             uow.commit()
         except StaleDataError as exc:
             raise Conflict(order_id) from exc
+    log.info(
+        "%s by %s: %s → %s",
+        action.value,
+        actor.role.value,
+        order.history[-1].from_status.value,
+        order.status.value,
+        extra={"ticket_no": row.ticket_no, "order_id": row.id, "action": action.value},
+    )
 
 
 def _load(session: Session, order_id: int) -> WorkOrderRow:

@@ -1,0 +1,192 @@
+"""Console benchmark: the command-centre's first meaningful paint (headless Chromium through
+tests/e2e/paint.mjs) and the work-order list API's response time, at 3,000 and at 100,000 orders.
+
+    python bench/web_bench.py [--sizes 3000,100000] [--requests 30]
+
+For each size it builds a throwaway demo city (`cityloop demo --no-serve --appeals 3000`),
+bulk-inserts synthetic copies of its orders (and their assignments) in SQL up to the size,
+serves it on a free port in 8100–8199 and measures. Prints the figures and the machine.
+Target: < 1 s for both. Needs the built console (npm --prefix web run build) and Chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "cityloop-demo"
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        ram = f"{kb / 1024 / 1024:.0f} GB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {ram} RAM, Python {platform.python_version()}"
+
+
+def free_port() -> int:
+    for port in range(8150, 8200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port in 8150–8199")
+
+
+def build(data: Path, size: int) -> None:
+    env = {**os.environ, "CITYLOOP_DATA_DIR": str(data)}
+    env.pop("CITYLOOP_DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "-c", "from cityloop.cli import app; app()", "demo", "--no-serve",
+         "--appeals", str(min(size, 3000))],
+        env=env, check=True, capture_output=True,
+    )
+    db = sqlite3.connect(data / "cityloop.db")
+    have = db.execute("SELECT count(*) FROM work_orders").fetchone()[0]
+    if size > have:
+        cols = [r[1] for r in db.execute("PRAGMA table_info(work_orders)")]
+        acols = [r[1] for r in db.execute("PRAGMA table_info(assignments)")]
+        base_max = db.execute("SELECT max(id) FROM work_orders").fetchone()[0]
+        copies = -(-(size - have) // have)
+        with db:
+            for k in range(1, copies + 1):
+                limit = min(have, size - have * k)
+                if limit <= 0:
+                    break
+                off = base_max * k
+                sel = ", ".join(
+                    f"id + {off}" if c == "id"
+                    else f"'S{k:03d}' || ticket_no" if c == "ticket_no"
+                    else "NULL" if c == "merged_into"
+                    else c
+                    for c in cols
+                )
+                db.execute(
+                    f"INSERT INTO work_orders ({', '.join(cols)}) SELECT {sel} FROM work_orders "
+                    f"WHERE id <= {base_max} ORDER BY id LIMIT {limit}"
+                )
+                asel = ", ".join(
+                    "NULL" if c == "id" else f"work_order_id + {off}" if c == "work_order_id" else c
+                    for c in acols
+                )
+                db.execute(
+                    f"INSERT INTO assignments ({', '.join(acols)}) SELECT {asel} FROM assignments "
+                    f"WHERE work_order_id IN (SELECT id - {off} FROM work_orders WHERE id > {off} "
+                    f"AND id <= {off + base_max})"
+                )
+        db.execute("ANALYZE")
+    db.close()
+
+
+def get(url: str, token: str) -> tuple[float, bytes]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(req) as r:
+        body = r.read()
+    return (time.perf_counter() - t0) * 1000, body
+
+
+def measure(size: int, requests: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="cityloop-bench-") as tmp:
+        data = Path(tmp)
+        t0 = time.perf_counter()
+        build(data, size)
+        built = time.perf_counter() - t0
+        port = free_port()
+        env = {**os.environ, "CITYLOOP_DATA_DIR": str(data), "CITYLOOP_LOG_LEVEL": "WARNING"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cityloop.cli", "serve", "--port", str(port)], env=env
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(f"{base}/api/v1/health")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            body = urllib.parse.urlencode({"username": "leader", "password": PASSWORD}).encode()
+            token = json.loads(urllib.request.urlopen(f"{base}/api/v1/auth/token", body).read())[
+                "access_token"
+            ]
+            results: dict[str, object] = {"orders": size, "build_s": round(built, 1)}
+            queries = {
+                "list_default": "/api/v1/work-orders?page=1&page_size=20",
+                "list_filtered": "/api/v1/work-orders?status=dispatched&status=accepted"
+                "&overdue=false&sort=due_at&page=3&page_size=50",
+                "list_text": "/api/v1/work-orders?q=%E8%B7%AF%E7%81%AF&page_size=20",
+                "dashboard_summary": "/api/v1/dashboard/summary",
+                "dashboard_map": "/api/v1/dashboard/map-orders",
+            }
+            for name, path in queries.items():
+                get(base + path, token)  # warm
+                times = sorted(get(base + path, token)[0] for _ in range(requests))
+                results[name] = {
+                    "median_ms": round(statistics.median(times), 1),
+                    "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
+                }
+            total = json.loads(get(base + queries["list_default"], token)[1])["total"]
+            results["orders_in_db"] = total
+            paint = subprocess.run(
+                ["node", str(ROOT / "tests/e2e/paint.mjs"), base, "5"],
+                capture_output=True, text=True, check=False,
+            )
+            results["first_meaningful_paint"] = (
+                json.loads(paint.stdout.strip().splitlines()[-1]) if paint.returncode == 0
+                else {"error": paint.stderr[-400:]}
+            )
+            return results
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", default="3000,100000")
+    p.add_argument("--requests", type=int, default=30)
+    args = p.parse_args()
+    print(f"machine: {machine()}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = measure(size, args.requests)
+        fmp = r["first_meaningful_paint"]
+        print(f"\n== {r['orders_in_db']:,} orders (built in {r['build_s']} s)")
+        for name in ("list_default", "list_filtered", "list_text", "dashboard_summary",
+                     "dashboard_map"):
+            v = r[name]
+            print(f"  {name:<18} median {v['median_ms']:>7.1f} ms   p95 {v['p95_ms']:>7.1f} ms")  # type: ignore[index]
+        if "error" in fmp:  # type: ignore[operator]
+            print(f"  first meaningful paint: failed: {fmp['error']}")  # type: ignore[index]
+        else:
+            print(f"  command-centre first meaningful paint: cold {fmp['cold_ms']} ms, "  # type: ignore[index]
+                  f"median {fmp['median_ms']} ms  (runs {fmp['runs']})")  # type: ignore[index]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+import { createI18n } from 'vue-i18n'
+
+const zh = {
+  app: { name: 'CityLoop 一网统管', logout: '退出登录', lang: 'English', role: '角色' },
+  nav: {
+    screen: '指挥大屏', intake: '来电受理', dispatch: '派单队列', orders: '工单列表', inbox: '部门待办',
+    grid: '网格工作台', portal: '群众服务', admin: '系统管理', regions: '区域网格', departments: '部门',
+    taxonomy: '诉求分类', linkage: '联动清单', users: '用户',
+  },
+  common: {
+    search: '查询', reset: '重置', submit: '提交', cancel: '取消', confirm: '确定', loading: '加载中…',
+    empty: '暂无数据', retry: '重试', error: '加载失败', detail: '详情', export: '导出Excel', refresh: '刷新',
+    total: '共 {n} 条', save: '保存', back: '返回', yes: '是', no: '否', optional: '可选',
+  },
+  login: { title: '登录', username: '用户名', password: '密码', submit: '登录', expired: '登录已失效，请重新登录', resident: '群众无需登录：提交诉求与进度查询' },
+  order: {
+    ticket: '工单号', status: '状态', title: '标题', category: '分类', urgency: '紧急程度', region: '区域',
+    department: '承办单位', lead: '主办单位', co: '协办单位', channel: '渠道', received: '受理时间', due: '办理时限',
+    sla: '时限状态', rating: '评价', content: '诉求内容', address: '地址', callers: '诉求人', timeline: '办理过程',
+    attachments: '附件', actions: '可执行操作', noActions: '当前没有您可执行的操作', reveal: '查看完整信息',
+    revealReason: '查看原因', masked: '个人信息已脱敏', routing: '智能分派建议', reply: '答复内容',
+    remaining: '剩余', overdueBy: '已超时', map: '位置', co_handlers: '协办情况', urges: '督办次数',
+    openDetail: '打开', noLocation: '无坐标',
+  },
+  filters: {
+    status: '状态', department: '部门', category: '分类', region: '区域编码', channel: '渠道', dateRange: '受理日期',
+    overdue: '仅超时', text: '工单号/标题/内容', presets: '常用筛选', savePreset: '保存当前筛选', presetName: '筛选名称',
+    deletePreset: '删除',
+  },
+  intake: {
+    title: '来电受理', content: '诉求内容', address: '地址', pick: '在地图上点选位置', callerName: '来电人姓名',
+    callerPhone: '联系电话', channel: '渠道', category: '诉求分类（可选）', urgency: '紧急程度（可选）',
+    submit: '提交受理', accepted: '受理成功', readBack: '请向来电人复述工单号', nextStep: '下一步', another: '继续受理',
+    picked: '已选位置', clearPick: '清除', photos: '照片', addPhoto: '添加照片',
+  },
+  dispatch: {
+    title: '派单队列', dispatch: '派单', merge: '合并', cancel: '撤销', suggestions: '分派建议', reason: '原因',
+    confidence: '置信度', mergeInto: '合并到工单号', cancelReason: '撤销原因', timeLimit: '时限（如 5d、2h，可选）',
+  },
+  portal: {
+    title: '群众诉求服务', submitTab: '我要反映', trackTab: '进度查询', content: '请描述问题', phone: '手机号',
+    name: '称呼（可选）', submit: '提交', ticket: '您的工单号', keep: '请记下工单号，凭工单号和手机号查询进度。',
+    track: '查询', rate: '评价办理结果', rateDone: '感谢您的评价', notFound: '未找到：请核对工单号和手机号',
+    steps: '办理进度', reply: '答复', channel: '提交方式',
+  },
+  screen: {
+    title: '城市运行指挥中心', today: '今日受理', open: '在办工单', overdue: '超时工单', onTime: '按时办结率',
+    satisfaction: '满意率', trend: '近30日受理与答复', categoryMix: '诉求分类占比', channelMix: '渠道来源',
+    league: '部门办理排行', grids: '高发网格', received: '受理', replied: '答复', live: '实时', updated: '更新于',
+    orders: '工单数', dept: '部门', rate: '按时率', sat: '满意率', grid: '网格', count: '诉求数', mapOrders: '在办工单分布',
+    urgent: '紧急',
+  },
+  grid: { title: '网格工作台', report: '巡查上报', mine: '本网格工单' },
+  inbox: { title: '部门待办', todo: '待签收', doing: '办理中', all: '全部' },
+  admin: {
+    import: '导入 GeoJSON', importHint: '选择 GeoJSON 文件（FeatureCollection，properties 含 code/name/level/parent_code）',
+    imported: '已导入 {n} 个区域', level: '层级', newUser: '新建用户', username: '用户名', password: '初始密码',
+    displayName: '姓名', role: '角色', regionCode: '辖区编码', deptCode: '部门编码', active: '启用', version: '版本',
+    limits: '时限',
+  },
+}
+
+const en: typeof zh = {
+  app: { name: 'CityLoop', logout: 'Sign out', lang: '中文', role: 'Role' },
+  nav: {
+    screen: 'Command centre', intake: 'Call intake', dispatch: 'Dispatch queue', orders: 'Work orders', inbox: 'Department inbox',
+    grid: 'Grid worker', portal: 'Residents', admin: 'Administration', regions: 'Regions & grids', departments: 'Departments',
+    taxonomy: 'Taxonomy', linkage: 'Linkage list', users: 'Users',
+  },
+  common: {
+    search: 'Search', reset: 'Reset', submit: 'Submit', cancel: 'Cancel', confirm: 'OK', loading: 'Loading…',
+    empty: 'Nothing here', retry: 'Retry', error: 'Failed to load', detail: 'Detail', export: 'Export Excel', refresh: 'Refresh',
+    total: '{n} in all', save: 'Save', back: 'Back', yes: 'Yes', no: 'No', optional: 'optional',
+  },
+  login: { title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in', expired: 'Session expired, please sign in again', resident: 'Residents need no account: report and track here' },
+  order: {
+    ticket: 'Ticket', status: 'Status', title: 'Title', category: 'Category', urgency: 'Urgency', region: 'Region',
+    department: 'Department', lead: 'Lead', co: 'Co-handlers', channel: 'Channel', received: 'Received', due: 'Due',
+    sla: 'Deadline', rating: 'Rating', content: 'Appeal', address: 'Address', callers: 'Callers', timeline: 'Timeline',
+    attachments: 'Attachments', actions: 'Actions', noActions: 'No action is yours to take now', reveal: 'Show full details',
+    revealReason: 'Reason', masked: 'Personal data masked', routing: 'Routing suggestions', reply: 'Reply',
+    remaining: 'left', overdueBy: 'overdue by', map: 'Location', co_handlers: 'Co-handling', urges: 'Urged',
+    openDetail: 'Open', noLocation: 'no coordinates',
+  },
+  filters: {
+    status: 'Status', department: 'Department', category: 'Category', region: 'Region code', channel: 'Channel', dateRange: 'Received',
+    overdue: 'Overdue only', text: 'Ticket, title or text', presets: 'Saved filters', savePreset: 'Save filter', presetName: 'Name',
+    deletePreset: 'Delete',
+  },
+  intake: {
+    title: 'Call intake', content: 'What the caller says', address: 'Address', pick: 'Pick the place on the map', callerName: 'Caller name',
+    callerPhone: 'Phone', channel: 'Channel', category: 'Category (optional)', urgency: 'Urgency (optional)',
+    submit: 'Record appeal', accepted: 'Recorded', readBack: 'Read the ticket number back to the caller', nextStep: 'Next step', another: 'Next call',
+    picked: 'Picked', clearPick: 'Clear', photos: 'Photos', addPhoto: 'Add photo',
+  },
+  dispatch: {
+    title: 'Dispatch queue', dispatch: 'Dispatch', merge: 'Merge', cancel: 'Cancel', suggestions: 'Suggestions', reason: 'Reason',
+    confidence: 'Confidence', mergeInto: 'Merge into ticket', cancelReason: 'Reason for cancelling', timeLimit: 'Time limit (e.g. 5d, 2h; optional)',
+  },
+  portal: {
+    title: 'Report a problem', submitTab: 'Report', trackTab: 'Track', content: 'Describe the problem', phone: 'Mobile',
+    name: 'Name (optional)', submit: 'Submit', ticket: 'Your ticket number', keep: 'Keep the ticket number: track it with your phone number.',
+    track: 'Track', rate: 'Rate the answer', rateDone: 'Thank you for rating', notFound: 'Not found: check ticket and phone',
+    steps: 'Progress', reply: 'Answer', channel: 'Sent from',
+  },
+  screen: {
+    title: 'City Operations Command Centre', today: 'Today', open: 'Open', overdue: 'Overdue', onTime: 'On-time rate',
+    satisfaction: 'Satisfaction', trend: '30-day intake and replies', categoryMix: 'Categories', channelMix: 'Channels',
+    league: 'Department league', grids: 'Busiest grids', received: 'Received', replied: 'Replied', live: 'Live', updated: 'Updated',
+    orders: 'Orders', dept: 'Department', rate: 'On time', sat: 'Satisfied', grid: 'Grid', count: 'Appeals', mapOrders: 'Open orders',
+    urgent: 'Urgent',
+  },
+  grid: { title: 'Grid worker', report: 'Patrol report', mine: 'Orders in my grid' },
+  inbox: { title: 'Department inbox', todo: 'To accept', doing: 'In progress', all: 'All' },
+  admin: {
+    import: 'Import GeoJSON', importHint: 'Choose a GeoJSON FeatureCollection (properties: code, name, level, parent_code)',
+    imported: '{n} regions imported', level: 'Level', newUser: 'New user', username: 'Username', password: 'Initial password',
+    displayName: 'Name', role: 'Role', regionCode: 'Region code', deptCode: 'Department code', active: 'Active', version: 'Version',
+    limits: 'Limits',
+  },
+}
+
+const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('cityloop.lang') : null
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: saved === 'en' ? 'en' : 'zh-CN',
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zh, en },
+})
+
+export function toggleLocale(): void {
+  const next = i18n.global.locale.value === 'en' ? 'zh-CN' : 'en'
+  i18n.global.locale.value = next
+  localStorage.setItem('cityloop.lang', next)
+  document.documentElement.lang = next
+}
