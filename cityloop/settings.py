@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 900
     auto_dispatch_threshold: float = 0.9
+    tile_url: str = ""  # map base tiles for the console, e.g. a city's own 天地图 (optional)
+    tile_attribution: str = ""
+    attachment_max_bytes: int = 10 * 1024 * 1024
     open311_config: Path | None = None  # a city's own Open311 attribute definitions (YAML)
     host: str = "127.0.0.1"
     port: int = 8000

@@ -10,7 +10,15 @@ from sqlalchemy import text
 
 import cityloop
 from cityloop.api import problems
-from cityloop.api.routers import appeals, auth, dashboard, reference, users, work_orders
+from cityloop.api.routers import (
+    appeals,
+    auth,
+    dashboard,
+    files,
+    reference,
+    users,
+    work_orders,
+)
 from cityloop.api.web import mount_web
 from cityloop.open311.router import router as open311_router
 from cityloop.services.context import CityLoop
@@ -31,6 +39,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         reference.router,
         users.router,
         dashboard.router,
+        files.router,
     ):
         app.include_router(router)
     app.include_router(open311_router)

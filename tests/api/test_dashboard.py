@@ -184,14 +184,13 @@ def test_stream_interval_is_bounded(api: TestClient, users: Users):
         assert r.status_code == 422
 
 
-def test_console_config_names_tiles_and_centre(api: TestClient, monkeypatch):
-    monkeypatch.delenv("CITYLOOP_TILE_URL", raising=False)
+def test_console_config_names_tiles_and_centre(api: TestClient, ctx: CityLoop, monkeypatch):
     body = api.get("/api/v1/meta/console-config").json()
     assert body["tile_url"] is None
     assert body["city_name"] == "测试市"
     lat, lon = body["center"]
     assert 30.0 <= lat <= 30.2 and 104.0 <= lon <= 104.4
-    monkeypatch.setenv("CITYLOOP_TILE_URL", "http://tiles.local/{z}/{x}/{y}.png")
+    monkeypatch.setattr(ctx.settings, "tile_url", "http://tiles.local/{z}/{x}/{y}.png")
     assert api.get("/api/v1/meta/console-config").json()["tile_url"].startswith("http://tiles")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -36,8 +35,10 @@ def console_config(ctx: Ctx) -> dict[str, Any]:
     with ctx.uow() as uow:
         bounds = uow.session.execute(
             select(
-                func.min(RegionRow.center_lon), func.max(RegionRow.center_lon),
-                func.min(RegionRow.center_lat), func.max(RegionRow.center_lat),
+                func.min(RegionRow.center_lon),
+                func.max(RegionRow.center_lon),
+                func.min(RegionRow.center_lat),
+                func.max(RegionRow.center_lat),
             ).where(RegionRow.level == "grid")
         ).one()
         city = uow.session.execute(
@@ -51,8 +52,8 @@ def console_config(ctx: Ctx) -> dict[str, Any]:
     elif bounds[0] is not None:
         center = [(bounds[2] + bounds[3]) / 2, (bounds[0] + bounds[1]) / 2]
     return {
-        "tile_url": os.environ.get("CITYLOOP_TILE_URL") or None,
-        "tile_attribution": os.environ.get("CITYLOOP_TILE_ATTRIBUTION", ""),
+        "tile_url": ctx.settings.tile_url or None,
+        "tile_attribution": ctx.settings.tile_attribution,
         "city_name": city.name if city is not None else None,
         "center": center,
         "bounds": (
@@ -91,10 +92,15 @@ def map_orders(
 async def stream(
     request: Request,
     ctx: Ctx,
-    interval: int = Query(15, ge=STREAM_MIN_INTERVAL, le=STREAM_MAX_INTERVAL,
-                          description="seconds between summary events"),
-    max_events: int | None = Query(None, ge=1, le=10000,
-                                   description="close the stream after this many events"),
+    interval: int = Query(
+        15,
+        ge=STREAM_MIN_INTERVAL,
+        le=STREAM_MAX_INTERVAL,
+        description="seconds between summary events",
+    ),
+    max_events: int | None = Query(
+        None, ge=1, le=10000, description="close the stream after this many events"
+    ),
     days: int = Query(30, ge=1, le=366),
     actor: Actor = require_roles(*VIEWERS),
 ) -> StreamingResponse:

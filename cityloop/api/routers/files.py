@@ -1,0 +1,96 @@
+"""Uploads: attachments for appeals, and the administrator's imports as files."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, UploadFile
+from fastapi.responses import FileResponse
+
+from cityloop.api.deps import Ctx, require_roles
+from cityloop.domain.statuses import Role
+from cityloop.importers import read_csv, read_rules
+from cityloop.services import admin, attachments
+
+router = APIRouter(prefix="/api/v1", tags=["files"])
+_MAX_IMPORT = 20 * 1024 * 1024
+
+
+@router.post("/attachments", status_code=201, operation_id="uploadAttachment")
+async def upload(file: UploadFile, ctx: Ctx) -> dict[str, Any]:
+    """Upload a photo or PDF (随手拍照片); put the answer into an appeal's `attachments`.
+    Open to residents without an account, like the public intake channels."""
+    data = await file.read(ctx.settings.attachment_max_bytes + 1)
+    stored = attachments.store(ctx, file.filename or "file", data)
+    return {
+        "name": stored.name,
+        "url": stored.url,
+        "content_type": stored.content_type,
+        "size": stored.size,
+    }
+
+
+@router.get("/attachments/{ident}", operation_id="getAttachment")
+def download(ident: str, ctx: Ctx) -> FileResponse:
+    found = attachments.find(ctx, ident)
+    if found is None:
+        raise HTTPException(404, "未找到附件 no such attachment")
+    path, content_type = found
+    return FileResponse(
+        path, media_type=content_type, headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+async def _saved(upload: UploadFile) -> Path:
+    data = await upload.read(_MAX_IMPORT + 1)
+    if len(data) > _MAX_IMPORT:
+        raise HTTPException(413, "文件过大 file larger than 20 MB")
+    suffix = Path(upload.filename or "import.csv").suffix.lower() or ".csv"
+    with tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as tmp:
+        tmp.write(data)
+    return Path(tmp.name)
+
+
+@router.post("/departments/import", operation_id="importDepartments")
+async def import_departments(
+    file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
+) -> dict[str, Any]:
+    """CSV: code, name, level (city|district|street), region_code[, phone]. All or nothing."""
+    path = await _saved(file)
+    try:
+        return {
+            "imported": admin.import_departments(ctx, read_csv(path, ["code", "name", "level"]))
+        }
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.post("/categories/import", operation_id="importTaxonomy")
+async def import_taxonomy(
+    file: UploadFile,
+    ctx: Ctx,
+    _: Any = require_roles(Role.ADMIN),
+    columns: str = "一级分类,二级分类,三级分类",
+) -> dict[str, Any]:
+    """CSV of the three-level taxonomy; existing codes are kept."""
+    cols = tuple(c.strip() for c in columns.split(","))
+    path = await _saved(file)
+    try:
+        return {"imported": admin.import_taxonomy(ctx, read_csv(path, list(cols[:1])), cols)}
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.post("/linkage-rules/import", operation_id="importLinkageRules")
+async def import_rules(
+    file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
+) -> dict[str, Any]:
+    """CSV or YAML linkage list; becomes the new active version."""
+    path = await _saved(file)
+    try:
+        version = admin.import_rules(ctx, read_rules(path), source=file.filename or "upload")
+    finally:
+        path.unlink(missing_ok=True)
+    return {"version": version}

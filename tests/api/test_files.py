@@ -1,0 +1,76 @@
+"""Attachment upload and download; administrators' imports over HTTP."""
+
+from __future__ import annotations
+
+from tests.conftest import Users
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_photo_upload_then_download_and_attach(client, users: Users):
+    r = client.post("/api/v1/attachments", files={"file": ("井盖.png", PNG, "image/png")})
+    assert r.status_code == 201, r.text
+    meta = r.json()
+    assert meta["content_type"] == "image/png" and meta["size"] == len(PNG)
+    got = client.get(meta["url"])
+    assert got.status_code == 200 and got.content == PNG
+    body = {
+        "channel": "web",
+        "content": "小区门口井盖松动，走上去晃动，很危险。",
+        "reporter_phone": "13512345678",
+        "attachments": [meta],
+    }
+    created = client.post("/api/v1/appeals", json=body)
+    assert created.status_code == 201
+    detail = client.get(
+        f"/api/v1/work-orders/{created.json()['work_order_id']}",
+        headers=users.headers("dispatcher"),
+    ).json()
+    assert detail["appeals"][0]["attachments"][0]["url"] == meta["url"]
+
+
+def test_upload_refuses_what_is_not_a_photo_or_pdf(client, ctx):
+    r = client.post(
+        "/api/v1/attachments", files={"file": ("x.png", b"MZ\x90\x00evil", "image/png")}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
+    ctx.settings.attachment_max_bytes = 10
+    big = client.post("/api/v1/attachments", files={"file": ("a.png", PNG, "image/png")})
+    assert big.status_code == 422
+    ctx.settings.attachment_max_bytes = 10 * 1024 * 1024
+    assert client.get("/api/v1/attachments/nope").status_code == 404
+    assert client.get("/api/v1/attachments/..%2F..%2Fsecret_key").status_code == 404
+
+
+def test_admin_imports_files_over_http(client, users: Users):
+    h = users.headers("admin")
+    depts = "code,name,level,region_code\nD-NEW,市新部门,city,990100\n".encode()
+    r = client.post(
+        "/api/v1/departments/import", headers=h, files={"file": ("d.csv", depts, "text/csv")}
+    )
+    assert r.status_code == 200 and r.json() == {"imported": 1}
+    rules = "category,lead,co,normal\n环境保护,D-NEW,,4d\n".encode()
+    r = client.post(
+        "/api/v1/linkage-rules/import", headers=h, files={"file": ("r.csv", rules, "text/csv")}
+    )
+    assert r.status_code == 200 and r.json()["version"] == 2
+    bad = "category,lead,co,normal\n环境保护,D-NOPE,,4d\n".encode()
+    r = client.post(
+        "/api/v1/linkage-rules/import", headers=h, files={"file": ("r.csv", bad, "text/csv")}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0] == {
+        "row": 2,
+        "field": "lead",
+        "message": "unknown department 'D-NOPE'",
+    }
+    tax = "一级分类,二级分类,三级分类\n交通运输,公交,线路调整\n".encode()
+    r = client.post(
+        "/api/v1/categories/import", headers=h, files={"file": ("t.csv", tax, "text/csv")}
+    )
+    assert r.json() == {"imported": 3}
+    denied = client.post(
+        "/api/v1/departments/import",
+        headers=users.headers("dispatcher"),
+        files={"file": ("d.csv", depts, "text/csv")},
+    )
+    assert denied.status_code == 403
