@@ -22,4 +22,5 @@ def upgrade(engine: Engine) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        # Feature packages keep their own migration branch off the core; upgrade them all.
+        command.upgrade(cfg, "heads")
