@@ -16,7 +16,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".cityloop")
     database_url: str = ""  # empty: SQLite file under data_dir
-    db_pool_size: int = 10
+    # Connections kept per worker; above the expected concurrent requests, or every burst pays
+    # for new PostgreSQL backends.
+    db_pool_size: int = 20
     secret_key: str = ""  # empty: generated once and kept in data_dir/secret_key
     token_ttl_minutes: int = 8 * 60
     timezone: str = "Asia/Shanghai"

@@ -20,7 +20,7 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=settings.db_pool_size // 2,
         # Recycling beats a ping per checkout: the ping is a round trip on every request.
         pool_recycle=1800,
     )

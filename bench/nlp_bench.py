@@ -1,0 +1,119 @@
+"""Benchmark of the appeal classifier on the Teddy 2020 labelled messages.
+
+python bench/nlp_bench.py [--data PATH] [--folds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+
+from cityloop.nlp.classifier import AppealClassifier  # noqa: E402
+from cityloop.nlp.datasets import read_labeled  # noqa: E402
+from cityloop.nlp.evaluation import cross_validate, render_confusion, render_table  # noqa: E402
+
+DEFAULT_DATA = REPO / ".." / "shared" / "data" / "teddy2020" / "messages_labeled.csv"
+
+
+def machine() -> str:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+                break
+    except OSError:
+        pass
+    try:
+        load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        load = "n/a"
+    return (
+        f"platform: {platform.platform()}  python {platform.python_version()}\n"
+        f"cpu: {cpu}  cores: {os.cpu_count()}  ram: {ram}  load avg (1/5/15 min): {load}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+
+    print("== machine")
+    print(machine())
+    ds = read_labeled(args.data, text_col="body", title_col="title", label_col="label")
+    print(f"\n== data: {args.data.resolve()}")
+    print(f"{len(ds)} rows, {len(set(ds.labels))} classes, skipped empty: {ds.skipped_empty}")
+
+    model = AppealClassifier()
+    print(f"\n== model: {model!r}")
+    print(f"\n== stratified {args.folds}-fold cross-validation (out-of-fold)")
+    t0 = time.perf_counter()
+    rep = cross_validate(model, ds.texts, ds.labels, folds=args.folds, precision_target=0.95)
+    print(f"(CV took {time.perf_counter() - t0:.1f} s)")
+    print(render_table(rep))
+    print("\nconfusion matrix (rows true, columns predicted):")
+    print(render_confusion(rep))
+
+    print("\n== full-file training")
+    t0 = time.perf_counter()
+    model.fit(ds.texts, ds.labels)
+    train_s = time.perf_counter() - t0
+    print(f"training time: {train_s:.1f} s on {len(ds)} texts ({model.n_features_} features)")
+
+    print("\n== prediction speed")
+    runs = []
+    for _ in range(4):  # first pass is cold (page faults on the vocab tables, allocator)
+        t0 = time.perf_counter()
+        model.predict_proba(ds.texts)
+        runs.append(time.perf_counter() - t0)
+    warm = statistics.median(runs[1:])
+    print(
+        f"batched, all {len(ds)} texts: {len(ds) / warm:,.0f} texts/s warm (median of 3, "
+        f"{warm:.2f} s), {len(ds) / runs[0]:,.0f} texts/s cold first pass"
+    )
+    rng = np.random.default_rng(0)
+    picks = rng.choice(len(ds), size=500, replace=True)
+    lat = []
+    for i in picks:
+        t0 = time.perf_counter()
+        model.predict_proba([ds.texts[i]])
+        lat.append((time.perf_counter() - t0) * 1000)
+    q = np.percentile(lat, [50, 99])
+    print(
+        f"single text (500 calls): p50 {q[0]:.2f} ms, p99 {q[1]:.2f} ms, "
+        f"mean {statistics.fmean(lat):.2f} ms"
+    )
+
+    print("\n== auto-dispatch (threshold tuned on out-of-fold probabilities)")
+    acc = "n/a" if rep.accuracy_above is None else f"{rep.accuracy_above:.4f}"
+    print(f"threshold for 95% precision: {rep.threshold:.4f}")
+    print(f"coverage (share auto-dispatched): {rep.coverage:.1%}")
+    print(f"accuracy on auto-dispatched: {acc}")
+    sample = ds.texts[0]
+    print(f"\n== example: {sample[:40]}…")
+    print("top-3:", [(lab, round(p, 3)) for lab, p in model.top_k(sample, 3)])
+    print("explain:", [(t, round(w, 3)) for t, w in model.explain(sample, k=8)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""``cityloop model …`` commands: train, eval, list, activate."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+model_app = typer.Typer(
+    help="Train, evaluate and version the appeal classifier.", no_args_is_help=True
+)
+
+
+def default_models_dir() -> Path:
+    """Where model versions live unless --models-dir is given.
+
+    The one place to swap for the project settings object later.
+    """
+    return Path(os.environ.get("CITYLOOP_DATA_DIR", "./.cityloop")) / "models"
+
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Labelled CSV or XLSX file.")]
+TextOpt = Annotated[str, typer.Option("--text-col", help="Column with the appeal body.")]
+TitleOpt = Annotated[
+    str | None, typer.Option("--title-col", help="Optional title column, prepended to the text.")
+]
+LabelOpt = Annotated[str, typer.Option("--label-col", help="Column with the category.")]
+DirOpt = Annotated[
+    Path | None, typer.Option("--models-dir", help="Model registry folder (default: data dir).")
+]
+
+
+def _load(data: Path, text_col: str, label_col: str, title_col: str | None):  # type: ignore[no-untyped-def]
+    from cityloop.nlp.datasets import DatasetError, read_labeled
+
+    try:
+        ds = read_labeled(data, text_col=text_col, label_col=label_col, title_col=title_col)
+    except DatasetError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{len(ds)} rows from {data} ({ds.encoding}); skipped {ds.skipped_empty} empty")
+    if len(set(ds.labels)) < 2:
+        typer.secho("need at least two distinct labels", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    return ds
+
+
+@model_app.command("train")
+def train(
+    data: DataOpt,
+    text_col: TextOpt,
+    label_col: LabelOpt,
+    title_col: TitleOpt = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds.")] = 5,
+    models_dir: DirOpt = None,
+    precision: Annotated[
+        float, typer.Option("--precision", help="Target precision for auto-dispatch.")
+    ] = 0.95,
+) -> None:
+    """Cross-validate, train on all rows, register the model as a new version and activate it."""
+    from tqdm import tqdm
+
+    from cityloop.nlp.classifier import AppealClassifier
+    from cityloop.nlp.evaluation import cross_validate, render_table, save_confusion
+    from cityloop.nlp.registry import ModelRegistry, data_fingerprint
+
+    ds = _load(data, text_col, label_col, title_col)
+    model = AppealClassifier()
+    rep = cross_validate(
+        model,
+        ds.texts,
+        ds.labels,
+        folds=folds,
+        precision_target=precision,
+        progress=lambda it: tqdm(it, desc="cross-validation", unit="fold"),
+    )
+    typer.echo(render_table(rep))
+    model.fit(ds.texts, ds.labels)
+    registry = ModelRegistry(models_dir or default_models_dir())
+    version = registry.register(model, rep.metrics(), data_fingerprint(ds.texts, ds.labels))
+    folder = registry.root / version
+    legend = save_confusion(rep, folder / "confusion.png", folder / "confusion.json")
+    if legend:
+        typer.echo("confusion.png axes use class indices (no CJK font installed):\n" + legend)
+    registry.activate(version)
+    typer.echo(f"registered and activated {version} in {registry.root}")
+
+
+@model_app.command("eval")
+def evaluate(
+    data: DataOpt,
+    text_col: TextOpt,
+    label_col: LabelOpt,
+    title_col: TitleOpt = None,
+    models_dir: DirOpt = None,
+) -> None:
+    """Score the active model on a labelled file."""
+    from cityloop.nlp.evaluation import render_table, score
+    from cityloop.nlp.registry import ModelRegistry
+
+    registry = ModelRegistry(models_dir or default_models_dir())
+    model = registry.active()
+    if model is None:
+        typer.secho(f"no active model in {registry.root}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    ds = _load(data, text_col, label_col, title_col)
+    proba = model.predict_proba(ds.texts)
+    pred = [str(model.classes_[i]) for i in proba.argmax(axis=1)]
+    classes = sorted(set(model.classes_) | set(ds.labels))
+    # Re-align probabilities to the report's class order (unknown labels get a zero column).
+    full = proba[:, [list(model.classes_).index(c) for c in classes if c in model.classes_]]
+    known = [c for c in classes if c in model.classes_]
+    rep = score(ds.labels, pred, full if known == classes else None, classes)
+    typer.echo(f"model {registry.active_version()}")
+    typer.echo(render_table(rep))
+
+
+@model_app.command("list")
+def list_versions(models_dir: DirOpt = None) -> None:
+    """List model versions (* marks the active one)."""
+    from cityloop.nlp.registry import ModelRegistry
+
+    registry = ModelRegistry(models_dir or default_models_dir())
+    versions = registry.list()
+    if not versions:
+        typer.echo(f"no models in {registry.root}")
+        return
+    for v in versions:
+        f1 = v.metrics.get("macro_f1")
+        f1_s = f"{f1:.4f}" if isinstance(f1, int | float) else "-"
+        n = v.metrics.get("n_samples", "-")
+        mark = "*" if v.active else " "
+        typer.echo(f"{mark} {v.version}  macro-F1 {f1_s}  n={n}  {v.created_at}")
+
+
+@model_app.command("activate")
+def activate(
+    version: Annotated[str, typer.Argument(help="Version folder name, 'v0002' or '2'.")],
+    models_dir: DirOpt = None,
+) -> None:
+    """Make VERSION the model used for routing."""
+    from cityloop.nlp.registry import ModelRegistry
+
+    registry = ModelRegistry(models_dir or default_models_dir())
+    try:
+        name = registry.activate(version)
+    except KeyError as exc:
+        typer.secho(str(exc.args[0]), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"active model: {name}")
