@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cityloop.geo.regions import ImportRejected
+from cityloop.nlp.cli import model_app
 from cityloop.open311.cli import open311_app
 from cityloop.settings import Settings, get_settings
 
@@ -20,6 +21,7 @@ user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(user_app, name="user")
 app.add_typer(open311_app, name="open311")
+app.add_typer(model_app, name="model")
 
 
 def _context(settings: Settings | None = None):  # type: ignore[no-untyped-def]
@@ -160,6 +162,26 @@ def import_rules(file: Path) -> None:
     except ImportRejected as exc:
         _fail(exc)
     typer.echo(f"linkage list version {version} is now active")
+
+
+@import_app.command("gazetteer")
+def import_gazetteer(file: Path) -> None:
+    """Gazetteer (地址库): CSV name, kind, lon, lat[, grid_code, aliases, district, street]
+    or a GeoJSON FeatureCollection of Points. Replaces the current one."""
+    from cityloop.geo.gazetteer import read_gazetteer_csv, read_gazetteer_geojson
+    from cityloop.importers import read_geojson
+    from cityloop.services.admin import import_gazetteer as run
+
+    try:
+        entries = (
+            read_gazetteer_geojson(read_geojson(file))
+            if file.suffix.lower() in (".geojson", ".json")
+            else read_gazetteer_csv(file)
+        )
+        n = run(_context(), entries)
+    except ImportRejected as exc:
+        _fail(exc)
+    typer.echo(f"imported {n} gazetteer entries")
 
 
 @user_app.command("create")

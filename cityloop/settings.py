@@ -29,7 +29,12 @@ class Settings(BaseSettings):
     default_time_limit: str = "5d"  # when no linkage rule matches
     login_max_failures: int = 5
     login_window_seconds: int = 900
-    auto_dispatch_threshold: float = 0.9
+    # Model confidence above which an appeal is dispatched without a human. Empty: the active
+    # model's threshold tuned for 95 % precision in cross-validation (never below 0.5).
+    auto_dispatch_threshold: float | None = None
+    category_thresholds: dict[str, float] = Field(default_factory=dict)  # per category code
+    incident_window_hours: float = 48.0  # same-incident linking looks this far back
+    incident_linking: bool = True
     tile_url: str = ""  # map base tiles for the console, e.g. a city's own 天地图 (optional)
     tile_attribution: str = ""
     attachment_max_bytes: int = 10 * 1024 * 1024
@@ -43,6 +48,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -4,6 +4,7 @@ CITYLOOP_TEST_DATABASE_URL names one (the test command runs it both ways)."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -46,20 +47,23 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=data_dir,
         database_url=_db_url(tmp_path_factory),
         secret_key="test-secret-key-for-tokens-0123456789",
+        # Most tests file look-alike appeals on purpose; same-incident linking has its own.
+        incident_linking=False,
         _env_file=None,  # type: ignore[call-arg]
     )
     engine = make_engine(s)
     if engine.dialect.name == "postgresql":
-        # A clean schema per run: earlier runs may have left other versions behind.
-        Base.metadata.drop_all(engine)
+        # A clean schema per run: earlier runs may have left other versions and tables behind.
         with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
     upgrade(engine)
     engine.dispose()
     return s
 
 
 def _clean(ctx: CityLoop) -> None:
+    shutil.rmtree(ctx.settings.models_dir, ignore_errors=True)  # no model unless a test adds one
     with ctx.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(delete(table))

@@ -16,6 +16,7 @@ from cityloop.api.routers import (
     dashboard,
     files,
     reference,
+    understanding,
     users,
     work_orders,
 )
@@ -40,6 +41,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         users.router,
         dashboard.router,
         files.router,
+        understanding.router,
     ):
         app.include_router(router)
     app.include_router(open311_router)

@@ -74,6 +74,8 @@ class RoutingView(BaseModel):
     rule_version: int | None = None
     suggestions: list[dict[str, Any]] = []
     urgent_phrase: str | None = None
+    place: dict[str, Any] | None = None
+    linked_to: int | None = None
 
 
 class AppealAccepted(BaseModel):
@@ -90,6 +92,7 @@ class AppealAccepted(BaseModel):
     co_departments: list[str]
     due_at: datetime | None
     routing: RoutingView
+    understanding: dict[str, Any] | None = None
     next_step: str
 
 
@@ -148,6 +151,7 @@ class AppealView(BaseModel):
     received_at: datetime
     location_status: str
     attachments: list[dict[str, Any]]
+    understanding: dict[str, Any] | None = None
 
 
 class EventView(BaseModel):
@@ -233,3 +237,18 @@ class TrackRate(BaseModel):
     phone: str
     rating: Rating
     note: str = Field(default="", max_length=1000)
+
+
+class AnalyseRequest(BaseModel):
+    """What an operator has typed so far (话务员边听边录)."""
+
+    title: str = Field(default="", max_length=200)
+    content: str = Field(min_length=2, max_length=4000)
+    address: str = Field(default="", max_length=300)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    category_code: str | None = None
+
+
+class SplitRequest(BaseModel):
+    note: str = Field(min_length=2, max_length=1000)

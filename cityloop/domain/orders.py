@@ -565,7 +565,9 @@ def check_invariants(order: WorkOrder) -> list[str]:
         problems.append("rated without a reply")
     if order.status in (S.ACCEPTED, S.IN_PROGRESS) and order.accepted_at is None:
         problems.append("working without acceptance time")
-    reopens = sum(1 for e in order.history if e.to_status is S.REOPENED)
+    reopens = sum(
+        1 for e in order.history if e.to_status is S.REOPENED and e.from_status is not S.REOPENED
+    )
     if reopens != order.reopen_count:
         problems.append("reopen count disagrees with history")
     urges = sum(1 for e in order.history if e.action is Action.URGE)

@@ -53,6 +53,7 @@ OPEN = frozenset(OrderStatus) - TERMINAL
 class Action(StrEnum):
     RECEIVE = "receive"  # the order's first event; not an action anyone can take later
     LINK = "link"  # another appeal about the same incident joined the order
+    SPLIT = "split"  # a dispatcher took a wrongly linked appeal out into its own order
     SUBMIT = "submit"
     DISPATCH = "dispatch"
     ACCEPT = "accept"
@@ -75,6 +76,7 @@ class Action(StrEnum):
 ACTION_LABELS: dict[Action, str] = {
     Action.RECEIVE: "受理",
     Action.LINK: "关联诉求",
+    Action.SPLIT: "拆分诉求",
     Action.SUBMIT: "转派单队列",
     Action.DISPATCH: "派单",
     Action.ACCEPT: "签收",

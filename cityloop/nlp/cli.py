@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +17,9 @@ def default_models_dir() -> Path:
 
     The one place to swap for the project settings object later.
     """
-    return Path(os.environ.get("CITYLOOP_DATA_DIR", "./.cityloop")) / "models"
+    from cityloop.settings import get_settings
+
+    return get_settings().models_dir
 
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Labelled CSV or XLSX file.")]
@@ -49,10 +50,20 @@ def _load(data: Path, text_col: str, label_col: str, title_col: str | None):  # 
 
 @model_app.command("train")
 def train(
-    data: DataOpt,
-    text_col: TextOpt,
-    label_col: LabelOpt,
+    data: Annotated[Path | None, typer.Option("--data", help="Labelled CSV or XLSX file.")] = None,
+    text_col: Annotated[str, typer.Option("--text-col", help="Column with the appeal body.")] = "",
+    label_col: Annotated[str, typer.Option("--label-col", help="Column with the category.")] = "",
     title_col: TitleOpt = None,
+    from_history: Annotated[
+        bool,
+        typer.Option(
+            "--from-history",
+            help="Train on the database's own closed orders (with dispatchers' corrections).",
+        ),
+    ] = False,
+    level: Annotated[
+        int, typer.Option("--level", min=1, max=3, help="Taxonomy depth to learn (history).")
+    ] = 3,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds.")] = 5,
     models_dir: DirOpt = None,
     precision: Annotated[
@@ -62,30 +73,47 @@ def train(
     """Cross-validate, train on all rows, register the model as a new version and activate it."""
     from tqdm import tqdm
 
-    from cityloop.nlp.classifier import AppealClassifier
-    from cityloop.nlp.evaluation import cross_validate, render_table, save_confusion
-    from cityloop.nlp.registry import ModelRegistry, data_fingerprint
+    from cityloop.nlp.evaluation import render_table
+    from cityloop.nlp.training import train_and_register
 
-    ds = _load(data, text_col, label_col, title_col)
-    model = AppealClassifier()
-    rep = cross_validate(
-        model,
-        ds.texts,
-        ds.labels,
+    if from_history:
+        from cityloop.services.context import build_context
+        from cityloop.services.learning import corrections, training_examples
+        from cityloop.settings import get_settings
+
+        ctx = build_context(get_settings())
+        texts, labels = training_examples(ctx, level=level)
+        typer.echo(
+            f"{len(texts)} closed orders from the database "
+            f"({corrections(ctx)} dispatcher corrections among them)"
+        )
+        if len(set(labels)) < 2:
+            typer.secho(
+                "need closed orders in at least two categories", fg=typer.colors.RED, err=True
+            )
+            raise typer.Exit(2)
+    elif data is None or not text_col or not label_col:
+        typer.secho(
+            "give --data, --text-col and --label-col, or --from-history",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    else:
+        ds = _load(data, text_col, label_col, title_col)
+        texts, labels = ds.texts, ds.labels
+    version, report, legend = train_and_register(
+        texts,
+        labels,
+        models_dir or default_models_dir(),
         folds=folds,
-        precision_target=precision,
+        precision=precision,
         progress=lambda it: tqdm(it, desc="cross-validation", unit="fold"),
     )
-    typer.echo(render_table(rep))
-    model.fit(ds.texts, ds.labels)
-    registry = ModelRegistry(models_dir or default_models_dir())
-    version = registry.register(model, rep.metrics(), data_fingerprint(ds.texts, ds.labels))
-    folder = registry.root / version
-    legend = save_confusion(rep, folder / "confusion.png", folder / "confusion.json")
+    typer.echo(render_table(report))
     if legend:
         typer.echo("confusion.png axes use class indices (no CJK font installed):\n" + legend)
-    registry.activate(version)
-    typer.echo(f"registered and activated {version} in {registry.root}")
+    typer.echo(f"registered and activated {version} in {models_dir or default_models_dir()}")
 
 
 @model_app.command("eval")

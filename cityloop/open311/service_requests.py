@@ -155,7 +155,6 @@ def submit_request(
             external_id=f"c{client.id}:{external}" if external else None,
         ),
         Actor(user_id=None, name=f"Open311 {client.name}"[:80], role=Role.RESIDENT),
-        suggester=getattr(ctx, "suggester", None),
     )
     status = OrderStatus(result.status)
     dept = ref.departments.get(result.lead_department or "")

@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from shapely.geometry import shape
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from cityloop.domain.linkage import LinkageRule, validate_rule
 from cityloop.domain.sla import TimeLimit
 from cityloop.domain.statuses import Urgency
 from cityloop.domain.taxonomy import build_categories, path_key
+from cityloop.geo.gazetteer import GazetteerEntry
 from cityloop.geo.regions import ImportProblem, ImportRejected, RegionLevel, parse_regions
 from cityloop.importers import Row
 from cityloop.services.context import CityLoop
@@ -23,6 +24,7 @@ from cityloop.services.reference import STREET_OFFICE
 from cityloop.store.models import (
     CategoryRow,
     DepartmentRow,
+    GazetteerRow,
     RegionRow,
     RuleRow,
     RuleSetRow,
@@ -241,3 +243,37 @@ def regions_geojson(ctx: CityLoop, level: str | None = None, parent: str | None 
                 for r in uow.session.execute(stmt).scalars()
             ],
         }
+
+
+def import_gazetteer(ctx: CityLoop, entries: list[GazetteerEntry]) -> int:
+    """Replace the gazetteer (地址库) with these entries; grids are checked against the city."""
+    ref = ctx.reference.get()
+    problems = [
+        ImportProblem(i, "grid_code", f"unknown grid {e.grid_code}")
+        for i, e in enumerate(entries, start=2)
+        if e.grid_code and e.grid_code not in ref.regions
+    ]
+    if problems:
+        raise ImportRejected(problems, "line")
+    with ctx.uow() as uow:
+        uow.session.execute(delete(GazetteerRow))
+        uow.session.add_all(
+            GazetteerRow(
+                name=e.name,
+                kind=e.kind,
+                lon=e.lon,
+                lat=e.lat,
+                grid_code=e.grid_code or _grid_of(ref, e.lon, e.lat),
+                aliases=list(e.aliases),
+                district=e.district,
+                street=e.street,
+            )
+            for e in entries
+        )
+        uow.commit()
+    return len(entries)
+
+
+def _grid_of(ref: Any, lon: float, lat: float) -> str | None:
+    hit = ref.grids.locate(lon, lat)
+    return hit.grid_code if hit else None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,8 @@ class CityLoop:
     sla: SlaClock
     tickets: TicketAllocator
     reference: ReferenceCache
+    # services.understanding.Understanding, attached by build_context (it needs the context).
+    understanding: Any = field(default=None)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -45,7 +48,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> CityLoop:
         extra_holidays={date.fromisoformat(d) for d in settings.extra_holidays},
         extra_workdays={date.fromisoformat(d) for d in settings.extra_workdays},
     )
-    return CityLoop(
+    ctx = CityLoop(
         settings=settings,
         engine=engine,
         session_factory=factory,
@@ -54,3 +57,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> CityLoop:
         tickets=TicketAllocator(engine),
         reference=ReferenceCache(factory),
     )
+    from cityloop.services.understanding import Understanding
+
+    ctx.understanding = Understanding(ctx)
+    return ctx

@@ -16,14 +16,18 @@ Formulas (documented in docs/CONSOLE.md):
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal_column, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from cityloop.domain.orders import Actor
-from cityloop.domain.statuses import OPEN, WITH_DEPARTMENT, Rating
+from cityloop.domain.statuses import OPEN, WITH_DEPARTMENT, Rating, Role
 from cityloop.services.context import CityLoop
 from cityloop.services.orders import visibility_clause
 from cityloop.store.models import WorkOrderRow
@@ -35,7 +39,7 @@ _GOOD = [Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value]
 MAP_ORDERS_MAX = 5000
 
 
-def _scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
+def _scoped(stmt: Any, actor: Actor) -> Any:
     clause = visibility_clause(actor)
     return stmt if clause is None else stmt.where(clause)
 
@@ -58,161 +62,232 @@ def _overdue(now: datetime) -> Any:
 
 
 def summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, Any]:
-    """Everything the command-centre screen shows except the map's points."""
+    """Everything the command-centre screen shows except the map's points.
+
+    Served from a short per-scope cache (`SUMMARY_TTL_SECONDS`), so the SSE streams of several
+    screens in one jurisdiction share one computation."""
+    now = ctx.clock.now()
+    key = (_scope_key(actor), days)
+    cache = _cache_for(ctx)
+    with cache.lock:
+        entry = cache.entries.get(key)
+        if entry is not None and _fresh(entry, now):
+            return entry.value
+        key_lock = cache.key_locks.setdefault(key, threading.Lock())
+    with key_lock:  # one computation per scope at a time; the others wait and reuse it
+        with cache.lock:
+            entry = cache.entries.get(key)
+        if entry is not None and _fresh(entry, now):
+            return entry.value
+        value = compute_summary(ctx, actor, days)
+        with cache.lock:
+            cache.entries[key] = _Entry(time.monotonic(), now, value)
+        return value
+
+
+def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, Any]:
+    """The summary, computed now. Each aggregate reads only the index window it needs:
+
+    - open orders through the status index (open, urgent, pending dispatch, overdue, and the
+      league's open/overdue columns);
+    - the period's intake through the received_at index (trend, category and channel mix,
+      busiest grids, the league's orders);
+    - the period's replies through the replied_at index (on-time and satisfaction rates, the
+      replies line of the trend, the league's rates).
+
+    No aggregate scans the whole table: at 100,000 orders the open and period windows are a
+    few thousand rows each."""
     now = ctx.clock.now()
     local_now = ctx.local(now)
     midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
     since = midnight - timedelta(days=days - 1)
     ref = ctx.reference.get()
-    replied_in_period = and_(W.replied_at.is_not(None), W.replied_at >= since)
+    recent = W.received_at >= since
     with ctx.uow() as uow:
         s = uow.session
-        kpi = s.execute(
+        today = s.execute(
+            _scoped(select(func.count()).select_from(W).where(W.received_at >= midnight), actor)
+        ).scalar_one()
+
+        # Open orders (status index): per status, urgency and lead department.
+        open_rows = s.execute(
             _scoped(
                 select(
-                    func.sum(case((W.received_at >= midnight, 1), else_=0)),
-                    func.sum(case((W.status.in_(_OPEN), 1), else_=0)),
-                    func.sum(case((_overdue(now), 1), else_=0)),
-                    func.sum(case((W.status == "pending_dispatch", 1), else_=0)),
-                    func.sum(case((replied_in_period, 1), else_=0)),
-                    func.sum(case((and_(replied_in_period, W.replied_at <= W.due_at), 1), else_=0)),
-                    func.sum(case((and_(replied_in_period, W.rating.is_not(None)), 1), else_=0)),
-                    func.sum(case((and_(replied_in_period, W.rating.in_(_GOOD)), 1), else_=0)),
-                    func.sum(case((W.received_at >= since, 1), else_=0)),
-                    func.sum(case((and_(W.status.in_(_OPEN), W.urgency == "urgent"), 1), else_=0)),
-                ),
-                actor,
-            )
-        ).one()
-        (
-            today,
-            open_,
-            overdue,
-            pending,
-            replied,
-            on_time,
-            rated,
-            good,
-            period_total,
-            urgent_open,
-        ) = (int(v or 0) for v in kpi)
-
-        day_r = _local_day(s, W.received_at, ctx).label("day")
-        received_by_day = dict(
-            s.execute(
-                _scoped(select(day_r, func.count()).where(W.received_at >= since), actor).group_by(
-                    day_r
-                )
-            ).all()
-        )
-        day_p = _local_day(s, W.replied_at, ctx).label("day")
-        replied_by_day = dict(
-            s.execute(
-                _scoped(select(day_p, func.count()).where(replied_in_period), actor).group_by(day_p)
-            ).all()
-        )
-        trend = []
-        for i in range(days):
-            d = (since + timedelta(days=i)).date().isoformat()
-            trend.append(
-                {
-                    "day": d,
-                    "received": int(received_by_day.get(d, 0)),
-                    "replied": int(replied_by_day.get(d, 0)),
-                }
-            )
-
-        top = func.substr(W.category_code, 1, 2).label("top")
-        cats = s.execute(
-            _scoped(select(top, func.count().label("n")).where(W.received_at >= since), actor)
-            .group_by(top)
-            .order_by(literal_column("n").desc())
-        ).all()
-        category_mix = [
-            {
-                "code": code,
-                "name": (ref.categories[code].name if code in ref.categories else "未分类"),
-                "count": int(n),
-            }
-            for code, n in cats
-        ]
-
-        chans = s.execute(
-            _scoped(select(W.channel, func.count().label("n")).where(W.received_at >= since), actor)
-            .group_by(W.channel)
-            .order_by(literal_column("n").desc())
-        ).all()
-        channel_mix = [{"channel": c, "count": int(n)} for c, n in chans]
-
-        depts = s.execute(
-            _scoped(
-                select(
+                    W.status,
+                    W.urgency,
                     W.lead_department,
-                    func.count().label("n"),
-                    func.sum(case((W.status.in_(_OPEN), 1), else_=0)),
-                    func.sum(case((_overdue(now), 1), else_=0)),
-                    func.sum(case((replied_in_period, 1), else_=0)),
-                    func.sum(case((and_(replied_in_period, W.replied_at <= W.due_at), 1), else_=0)),
-                    func.sum(case((and_(replied_in_period, W.rating.is_not(None)), 1), else_=0)),
-                    func.sum(case((and_(replied_in_period, W.rating.in_(_GOOD)), 1), else_=0)),
-                ).where(
-                    W.lead_department.is_not(None),
-                    (W.received_at >= since) | W.status.in_(_OPEN) | replied_in_period,
-                ),
+                    func.count(),
+                    func.sum(case((W.due_at < now, 1), else_=0)),
+                    func.sum(case((recent, 1), else_=0)),
+                ).where(W.status.in_(_OPEN)),
                 actor,
-            ).group_by(W.lead_department)
+            ).group_by(W.status, W.urgency, W.lead_department)
         ).all()
-        league = []
-        for code, n, o, od, rep, ot, rt, gd in depts:
-            league.append(
-                {
-                    "department": code,
-                    "name": ref.departments.get(code, code),
-                    "orders": int(n),
-                    "open": int(o or 0),
-                    "overdue": int(od or 0),
-                    "replied": int(rep or 0),
-                    "on_time_rate": _ratio(ot, rep),
-                    "satisfaction_rate": _ratio(gd, rt),
-                }
-            )
-        league.sort(key=lambda d: (-(d["on_time_rate"] or 0), d["overdue"], -d["orders"]))
 
+        # The period's intake (received_at index): per local day, channel and top category.
+        day_r = _local_day(s, W.received_at, ctx).label("day")
+        top = func.substr(W.category_code, 1, 2).label("top")
+        intake_rows = s.execute(
+            _scoped(select(day_r, W.channel, top, func.count()).where(recent), actor).group_by(
+                day_r, W.channel, top
+            )
+        ).all()
+        # `|| ''` keeps SQLite on the received_at window rather than walking the whole
+        # lead_department index to save sorting a few dozen groups.
+        lead_key = (W.lead_department + literal_column("''")).label("lead")
+        intake_by_dept = s.execute(
+            _scoped(select(lead_key, func.count()).where(recent), actor).group_by(lead_key)
+        ).all()
+
+        # The period's replies (replied_at index): per local day and lead department.
+        day_p = _local_day(s, W.replied_at, ctx).label("day")
+        replied_rows = s.execute(
+            _scoped(
+                select(
+                    day_p,
+                    W.lead_department,
+                    func.count(),
+                    func.sum(case((W.replied_at <= W.due_at, 1), else_=0)),
+                    func.sum(case((W.rating.is_not(None), 1), else_=0)),
+                    func.sum(case((W.rating.in_(_GOOD), 1), else_=0)),
+                    # counted in the league's orders only here: neither recent nor open
+                    func.sum(
+                        case((and_(W.received_at < since, W.status.not_in(_OPEN)), 1), else_=0)
+                    ),
+                ).where(W.replied_at >= since),
+                actor,
+            ).group_by(day_p, W.lead_department)
+        ).all()
+
+        # Busiest grids of the period (received_at index; `|| ''` as above, for the grid index).
+        grid_key = (W.grid_code + literal_column("''")).label("g")
         grids = s.execute(
             _scoped(
                 select(
-                    W.grid_code,
+                    grid_key,
                     func.count().label("n"),
                     func.sum(case((W.status.in_(_OPEN), 1), else_=0)),
-                ).where(W.received_at >= since, W.grid_code.is_not(None)),
+                ).where(recent, W.grid_code.is_not(None)),
                 actor,
             )
-            .group_by(W.grid_code)
-            .order_by(literal_column("n").desc(), W.grid_code)
+            .group_by(grid_key)
+            .order_by(literal_column("n").desc(), grid_key)
             .limit(10)
         ).all()
-        busiest = [
-            {"grid_code": g, "name": _grid_name(ref, g), "count": int(n), "open": int(o or 0)}
-            for g, n, o in grids
-        ]
+
+    kpi = dict.fromkeys(
+        ("open", "overdue", "pending", "urgent", "replied", "on_time", "rated", "good"), 0
+    )
+    dept: dict[str, dict[str, int]] = {}
+
+    def d(code: str) -> dict[str, int]:
+        return dept.setdefault(
+            code, dict.fromkeys(("n", "open", "overdue", "replied", "on_time", "rated", "good"), 0)
+        )
+
+    for status, urgency, lead, n, late, rec in open_rows:
+        n, late, rec = int(n), int(late or 0), int(rec or 0)
+        held = status in _HELD
+        kpi["open"] += n
+        kpi["overdue"] += late if held else 0
+        kpi["pending"] += n if status == "pending_dispatch" else 0
+        kpi["urgent"] += n if urgency == "urgent" else 0
+        if lead is not None:
+            row = d(lead)
+            row["n"] += n - rec  # the recent ones are counted with the period's intake
+            row["open"] += n
+            row["overdue"] += late if held else 0
+
+    received_by_day: dict[str, int] = {}
+    by_channel: dict[str, int] = {}
+    by_top: dict[str | None, int] = {}
+    for day, channel, code, n in intake_rows:
+        n = int(n)
+        received_by_day[day] = received_by_day.get(day, 0) + n
+        by_channel[channel] = by_channel.get(channel, 0) + n
+        by_top[code] = by_top.get(code, 0) + n
+    for lead, n in intake_by_dept:
+        if lead is not None:
+            d(lead)["n"] += int(n)
+
+    replied_by_day: dict[str, int] = {}
+    for day, lead, n, on_time, rated, good, older in replied_rows:
+        n, on_time, rated, good = int(n), int(on_time or 0), int(rated or 0), int(good or 0)
+        replied_by_day[day] = replied_by_day.get(day, 0) + n
+        kpi["replied"] += n
+        kpi["on_time"] += on_time
+        kpi["rated"] += rated
+        kpi["good"] += good
+        if lead is not None:
+            row = d(lead)
+            row["n"] += int(older or 0)
+            row["replied"] += n
+            row["on_time"] += on_time
+            row["rated"] += rated
+            row["good"] += good
+
+    trend = []
+    for i in range(days):
+        day_text = (since + timedelta(days=i)).date().isoformat()
+        trend.append(
+            {
+                "day": day_text,
+                "received": received_by_day.get(day_text, 0),
+                "replied": replied_by_day.get(day_text, 0),
+            }
+        )
+    category_mix = [
+        {
+            "code": code,
+            "name": (ref.categories[code].name if code in ref.categories else "未分类"),
+            "count": n,
+        }
+        for code, n in sorted(by_top.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+    ]
+    channel_mix = [
+        {"channel": c, "count": n}
+        for c, n in sorted(by_channel.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    league: list[dict[str, Any]] = [
+        {
+            "department": code,
+            "name": ref.departments.get(code, code),
+            "orders": v["n"],
+            "open": v["open"],
+            "overdue": v["overdue"],
+            "replied": v["replied"],
+            "on_time_rate": _ratio(v["on_time"], v["replied"]),
+            "satisfaction_rate": _ratio(v["good"], v["rated"]),
+        }
+        for code, v in dept.items()
+        if v["n"]
+    ]
+    league.sort(
+        key=lambda x: (-(x["on_time_rate"] or 0), x["overdue"], -x["orders"], x["department"])
+    )
+    busiest = [
+        {"grid_code": g, "name": _grid_name(ref, g), "count": int(n), "open": int(o or 0)}
+        for g, n, o in grids
+    ]
+    period_total = sum(received_by_day.values())
     return {
         "generated_at": now,
         "period_days": days,
         "period_start": since,
         "scope": _scope_label(ctx, actor),
         "kpi": {
-            "today_intake": today,
-            "open": open_,
-            "overdue": overdue,
-            "pending_dispatch": pending,
-            "urgent_open": urgent_open,
+            "today_intake": int(today),
+            "open": kpi["open"],
+            "overdue": kpi["overdue"],
+            "pending_dispatch": kpi["pending"],
+            "urgent_open": kpi["urgent"],
             "period_intake": period_total,
-            "replied": replied,
-            "replied_on_time": on_time,
-            "on_time_rate": _ratio(on_time, replied),
-            "rated": rated,
-            "satisfied": good,
-            "satisfaction_rate": _ratio(good, rated),
+            "replied": kpi["replied"],
+            "replied_on_time": kpi["on_time"],
+            "on_time_rate": _ratio(kpi["on_time"], kpi["replied"]),
+            "rated": kpi["rated"],
+            "satisfied": kpi["good"],
+            "satisfaction_rate": _ratio(kpi["good"], kpi["rated"]),
         },
         "trend": trend,
         "category_mix": category_mix,
@@ -222,13 +297,76 @@ def summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, Any]:
     }
 
 
+# -- the per-scope cache ----------------------------------------------------------------------
+SUMMARY_TTL_SECONDS = 5.0
+
+
+@dataclass
+class _Entry:
+    at: float  # time.monotonic() when computed
+    now: datetime  # the context clock's reading it was computed for
+    value: dict[str, Any]
+
+
+@dataclass
+class _Cache:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    entries: dict[tuple[Any, ...], _Entry] = field(default_factory=dict)
+    key_locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
+
+
+_CACHES: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+_CACHE_BY_CTX: dict[int, _Cache] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def _cache_for(ctx: CityLoop) -> _Cache:
+    """One cache per context (tests build many contexts; a server has one)."""
+    ident = id(ctx)
+    with _CACHES_LOCK:
+        if _CACHES.get(ident) is not ctx:
+            _CACHES[ident] = ctx
+            _CACHE_BY_CTX[ident] = _Cache()
+            weakref.finalize(ctx, _CACHE_BY_CTX.pop, ident, None)
+        return _CACHE_BY_CTX[ident]
+
+
+def _fresh(entry: _Entry, now: datetime) -> bool:
+    # Both clocks must agree: wall time for a running server, the context's clock for a
+    # manual one (tests move it and expect fresh figures).
+    return (
+        time.monotonic() - entry.at < SUMMARY_TTL_SECONDS
+        and abs((now - entry.now).total_seconds()) < SUMMARY_TTL_SECONDS
+    )
+
+
+def _scope_key(actor: Actor) -> tuple[Any, ...]:
+    """Actors who see the same orders share a key (the whole city, or one region)."""
+    if visibility_clause(actor) is None:
+        return ("city",)
+    return (
+        actor.role.value,
+        actor.region_code,
+        actor.department_code,
+        actor.user_id if actor.role not in (Role.SUPERVISOR, Role.GRID_WORKER) else None,
+    )
+
+
+def clear_cache(ctx: CityLoop) -> None:
+    with _CACHES_LOCK:
+        cache = _CACHE_BY_CTX.get(id(ctx))
+    if cache is not None:
+        with cache.lock:
+            cache.entries.clear()
+
+
 def _grid_name(ref: Any, code: str) -> str:
     info = ref.regions.get(code)
     if info is None:
         return code
     parent = ref.regions.get(info.parent_code or "")
     if parent is None or info.name.startswith(parent.name):
-        return info.name
+        return str(info.name)
     return f"{parent.name}·{info.name}"
 
 
@@ -244,33 +382,43 @@ def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]
     limit = max(1, min(limit, MAP_ORDERS_MAX))
     now = ctx.clock.now()
     ref = ctx.reference.get()
-    base = _scoped(
-        select(
-            W.id,
-            W.ticket_no,
-            W.status,
-            W.urgency,
-            W.lon,
-            W.lat,
-            W.title,
-            W.category_code,
-            W.due_at,
-            W.grid_code,
-        ).where(W.status.in_(_OPEN), W.lon.is_not(None), W.lat.is_not(None)),
-        actor,
+    cols = (
+        W.id,
+        W.ticket_no,
+        W.status,
+        W.urgency,
+        W.lon,
+        W.lat,
+        W.title,
+        W.category_code,
+        W.due_at,
+        W.grid_code,
+        W.received_at,
     )
+    located = (W.lon.is_not(None), W.lat.is_not(None))
     with ctx.uow() as uow:
-        total = uow.session.execute(
+        s = uow.session
+        # Per status (an equality on the status index each): with the whole IN list SQLite's
+        # planner walks the received_at index through every closed order, or scans the table.
+        counts = s.execute(
             _scoped(
-                select(func.count())
-                .select_from(W)
-                .where(W.status.in_(_OPEN), W.lon.is_not(None), W.lat.is_not(None)),
-                actor,
-            )
-        ).scalar_one()
-        rows = uow.session.execute(
-            base.order_by(W.received_at.desc(), W.id.desc()).limit(limit)
+                select(W.status, func.count()).where(W.status.in_(_OPEN), *located), actor
+            ).group_by(W.status)
         ).all()
+        total = sum(int(n) for _, n in counts)
+        found: list[Any] = []
+        for status, _ in counts:
+            found.extend(
+                s.execute(
+                    _scoped(select(*cols).where(W.status == status, *located), actor)
+                    # coalesce(x, x) = x, but not the received_at index: sort the status's few
+                    # rows rather than walk every order newest first.
+                    .order_by(func.coalesce(W.received_at, W.received_at).desc(), W.id.desc())
+                    .limit(limit)
+                ).all()
+            )
+    found.sort(key=lambda r: (r.received_at, r.id), reverse=True)
+    rows = found[:limit]
     items = [
         {
             "id": r.id,

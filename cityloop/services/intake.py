@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,10 +20,11 @@ from cityloop.domain.statuses import CHANNEL_LABELS, Action, Channel, Urgency
 from cityloop.domain.urgency import detect_urgency
 from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
-from cityloop.services.routing import CategorySuggester, decide
+from cityloop.services.routing import decide
+from cityloop.services.understanding import PLACE_CONFIDENT
 from cityloop.store.fast_insert import insert_order
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
-from cityloop.store.repositories import event_values, order_to_row
+from cityloop.store.repositories import event_values, order_from_row, order_to_row
 
 log = logging.getLogger("cityloop.intake")
 
@@ -61,6 +62,7 @@ class IntakeResult:
     co_departments: list[str]
     due_at: datetime | None
     routing: dict[str, Any]
+    understanding: dict[str, Any] | None = None
 
 
 @dataclass
@@ -72,6 +74,9 @@ class AppealDraft:
     row: WorkOrderRow
     appeal: AppealRow
     routing: dict[str, Any]
+    # Set when the appeal joins an open order about the same incident instead of opening one.
+    linked_to: int | None = None
+    link_note: str = ""
 
     def result(self, created: bool = True) -> IntakeResult:
         lead = self.order.lead_department
@@ -79,7 +84,7 @@ class AppealDraft:
             created=created,
             appeal_id=self.appeal.id,
             work_order_id=self.row.id,
-            ticket_no=self.row.ticket_no,
+            ticket_no=self.appeal.ticket_no,  # the caller's own, even when linked
             status=self.order.status.value,
             location_status=self.appeal.location_status,
             grid_code=self.appeal.grid_code,
@@ -89,16 +94,12 @@ class AppealDraft:
             co_departments=[a for a in self.order.active_departments() if a != lead],
             due_at=self.order.due_at,
             routing=self.routing,
+            understanding=self.appeal.understanding,
         )
 
 
-def submit_appeal(
-    ctx: CityLoop,
-    data: AppealInput,
-    actor: Actor,
-    suggester: CategorySuggester | None = None,
-) -> IntakeResult:
-    draft = draft_appeal(ctx, data, actor, suggester)
+def submit_appeal(ctx: CityLoop, data: AppealInput, actor: Actor) -> IntakeResult:
+    draft = draft_appeal(ctx, data, actor)
     with ctx.uow() as uow:
         try:
             save_draft(uow.session, draft)
@@ -125,17 +126,38 @@ def draft_appeal(
     ctx: CityLoop,
     data: AppealInput,
     actor: Actor,
-    suggester: CategorySuggester | None = None,
+    *,
+    understand: bool = True,
+    link_duplicates: bool = True,
 ) -> AppealDraft:
-    """Validate, locate, judge urgency, route and (when confident) dispatch — in memory."""
+    """Validate, locate, judge urgency, understand, route and (when confident) dispatch — in
+    memory. `understand=False` skips the model, place and same-incident steps (history
+    replays that already know the answers)."""
     ref = ctx.reference.get()
     if data.category_code and data.category_code not in ref.categories:
         raise InvalidCommand("category_code", f"unknown category {data.category_code}")
+    mind = ctx.understanding if understand else None
+    understood: dict[str, Any] = {}
 
+    lon, lat = data.lon, data.lat
     grid_code, location_status = None, "needs_review"
-    if data.lat is not None and data.lon is not None:
-        hit = ref.grids.locate(data.lon, data.lat)
+    if lat is not None and lon is not None:
+        hit = ref.grids.locate(lon, lat)
         grid_code, location_status = (hit.grid_code, "located") if hit else (None, "outside")
+    elif mind is not None:
+        # No pin: read the place from the address and text (地址解析).
+        place = mind.place(data.title, data.content, data.address)
+        if place.method != "none":
+            understood["place"] = {
+                "name": place.entry_name,
+                "matched": place.matched_text,
+                "confidence": round(place.confidence, 3),
+                "method": place.method,
+                "grid_code": place.grid_code,
+            }
+        if place.confidence >= PLACE_CONFIDENT and place.grid_code:
+            grid_code, location_status = place.grid_code, "geocoded"
+            lon, lat = place.lon, place.lat
     by_level = {ref.regions[c].level: c for c in ref.region_ancestry(grid_code) if c in ref.regions}
 
     text = f"{data.title} {data.content}".strip()
@@ -144,17 +166,83 @@ def draft_appeal(
         urgency = data.urgency
     else:
         urgency, urgent_phrase = detect_urgency(text)
+
+    suggester = mind.suggester() if mind is not None and not data.category_code else None
+    suggestions = suggester.suggest(text) if suggester else []
+    if suggester and suggestions:
+        understood["model_version"] = suggester.version
+        understood["suggestions"] = [
+            {
+                "category_code": x.category_code,
+                "category_path": ref.category_paths.get(x.category_code),
+                "probability": round(x.probability, 4),
+            }
+            for x in suggestions
+        ]
+        understood["explain"] = [
+            [term, round(weight, 3)]
+            for term, weight in suggester.explain(text, suggestions[0].category_code)
+        ]
     decision = decide(
         ref,
         text=text,
         operator_category=data.category_code,
         grid_code=grid_code,
         urgency=urgency,
-        suggester=suggester,
-        threshold=ctx.settings.auto_dispatch_threshold,
+        suggestions=suggestions,
+        threshold_for=(
+            (lambda code: mind.threshold(code, suggester))  # type: ignore[union-attr]
+            if suggester
+            else (lambda code: 1.0)
+        ),
     )
     received_at = data.received_at or ctx.clock.now()
+
+    linked: tuple[int, float, str] | None = None
+    if (
+        mind is not None
+        and link_duplicates
+        and ctx.settings.incident_linking
+        and decision.category_code
+    ):
+        place_name = (understood.get("place") or {}).get("name")
+        linked = mind.same_incident(text, lon, lat, place_name, decision.category_code, received_at)
+        if linked:
+            understood["duplicate"] = {
+                "order_id": linked[0],
+                "score": round(linked[1], 3),
+                "reasons": linked[2],
+            }
+
     ticket_no = ctx.tickets.next(ctx.local(received_at))
+    routing = decision.as_record(ref.rule_version)
+    if urgent_phrase:
+        routing["urgent_phrase"] = urgent_phrase
+    if "place" in understood:
+        routing["place"] = understood["place"]
+    appeal = AppealRow(
+        ticket_no=ticket_no,
+        channel=data.channel.value,
+        external_id=data.external_id,
+        title=data.title,
+        content=data.content,
+        address=data.address,
+        lon=data.lon,
+        lat=data.lat,
+        location_status=location_status,
+        grid_code=grid_code,
+        reporter_name=data.reporter_name,
+        reporter_phone=data.reporter_phone,
+        reporter_user_id=data.reporter_user_id,
+        category_code=decision.category_code,
+        category_source=decision.category_source,
+        urgency=urgency.value,
+        attachments=data.attachments,
+        received_at=received_at,
+        understanding=understood or None,
+    )
+    if linked is not None:
+        return _linked_draft(ctx, appeal, routing, linked, actor, received_at)
 
     order = WorkOrder.receive(ticket_no, received_at, actor, note=_receipt_note(data))
     system = Actor.system()
@@ -179,9 +267,6 @@ def draft_appeal(
     else:
         order.execute(Command(Action.SUBMIT, received_at, note=decision.reason), system)
 
-    routing = decision.as_record(ref.rule_version)
-    if urgent_phrase:
-        routing["urgent_phrase"] = urgent_phrase
     row = WorkOrderRow(
         ticket_no=ticket_no,
         channel=data.channel.value,
@@ -193,41 +278,42 @@ def draft_appeal(
         community_code=by_level.get("community"),
         street_code=street,
         district_code=by_level.get("district"),
-        lon=data.lon,
-        lat=data.lat,
+        lon=lon,
+        lat=lat,
         received_at=received_at,
         routing=routing,
         updated_at=utcnow(),
     )
-    appeal = AppealRow(
-        ticket_no=ticket_no,
-        channel=data.channel.value,
-        external_id=data.external_id,
-        title=data.title,
-        content=data.content,
-        address=data.address,
-        lon=data.lon,
-        lat=data.lat,
-        location_status=location_status,
-        grid_code=grid_code,
-        reporter_name=data.reporter_name,
-        reporter_phone=data.reporter_phone,
-        reporter_user_id=data.reporter_user_id,
-        category_code=decision.category_code,
-        category_source=decision.category_source,
-        urgency=urgency.value,
-        attachments=data.attachments,
-        received_at=received_at,
-    )
     return AppealDraft(order, row, appeal, routing)
 
 
-_ORDERS = WorkOrderRow.__table__
-_APPEALS = AppealRow.__table__
+def _linked_draft(
+    ctx: CityLoop,
+    appeal: AppealRow,
+    routing: dict[str, Any],
+    linked: tuple[int, float, str],
+    actor: Actor,
+    at: datetime,
+) -> AppealDraft:
+    """The appeal joins the open order about the same incident (多人反映同一事件): its caller
+    is followed with the others; a dispatcher can split it off again."""
+    order_id, score, reasons = linked
+    with ctx.uow() as uow:
+        row = uow.session.get(WorkOrderRow, order_id)
+        assert row is not None
+        order = order_from_row(row)
+    note = f"同一事件的新诉求 {appeal.ticket_no}（{reasons}）"
+    order.record(Action.LINK, at, actor, note, appeal_ticket=appeal.ticket_no, score=score)
+    routing = {**routing, "linked_to": order_id}
+    return AppealDraft(order, row, appeal, routing, linked_to=order_id, link_note=note)
+
+
+_ORDERS: Table = WorkOrderRow.__table__  # type: ignore[assignment]
+_APPEALS: Table = AppealRow.__table__  # type: ignore[assignment]
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _INSERT_APPEAL = insert(_APPEALS).returning(_APPEALS.c.id)
-_INSERT_ASSIGNMENTS = insert(AssignmentRow.__table__)
-_INSERT_EVENTS = insert(OrderEventRow.__table__)
+_INSERT_ASSIGNMENTS = insert(cast(Table, AssignmentRow.__table__))
+_INSERT_EVENTS = insert(cast(Table, OrderEventRow.__table__))
 
 
 def save_draft(session: Session, draft: AppealDraft) -> None:
@@ -236,10 +322,21 @@ def save_draft(session: Session, draft: AppealDraft) -> None:
     Intake is the hottest path: on PostgreSQL one statement writes everything
     (store/fast_insert.py); elsewhere four Core INSERTs with a constant shape, so SQLAlchemy
     compiles each once."""
+    conn = session.connection()
+    if draft.linked_to is not None:
+        draft.appeal.work_order_id = draft.linked_to
+        draft.appeal.id = conn.execute(
+            _INSERT_APPEAL, _columns(draft.appeal, _APPEALS)
+        ).scalar_one()
+        conn.execute(
+            _INSERT_EVENTS,
+            [event_values(draft.linked_to, e) for e in draft.order.new_events],
+        )
+        draft.order.new_events.clear()
+        return
     order_to_row(draft.order, draft.row)
     row = draft.row
     row.version = 1
-    conn = session.connection()
     assignments = [
         {"department_code": a.department_code, "role": a.role, "state": a.state, "note": a.note}
         for a in row.assignments
@@ -301,4 +398,5 @@ def find_existing(ctx: CityLoop, channel: Channel, external_id: str) -> IntakeRe
             ],
             due_at=order.due_at,
             routing=order.routing,
+            understanding=appeal.understanding,
         )

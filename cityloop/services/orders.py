@@ -39,6 +39,7 @@ from cityloop.store.models import (
     AppealRow,
     AssignmentRow,
     AuditRow,
+    NotificationRow,
     OrderEventRow,
     WorkOrderRow,
     utcnow,
@@ -179,6 +180,8 @@ def perform(
         order_to_row(order, row)
         if action is Action.MERGE:
             _merge_into(session, row, order, cmd.merge_into, actor, now, ref)
+        if order.status is OrderStatus.CLOSED:
+            _notify_callers(session, row, now)
         append_events(session, row.id, order.new_events)
         try:
             uow.commit()
@@ -321,6 +324,79 @@ def _merge_into(
     target_order.record(Action.LINK, now, actor, f"合并工单 {row.ticket_no}", merged_from=row.id)
     target.updated_at = utcnow()
     append_events(session, target.id, target_order.new_events)
+
+
+def _notify_callers(session: Session, row: WorkOrderRow, now: datetime) -> None:
+    """Every caller of the order hears that it is closed (多人反映, 一并告知)."""
+    reply = (row.reply_text or "").strip()
+    excerpt = reply[:60] + ("…" if len(reply) > 60 else "")
+    for ticket_no, phone in session.execute(
+        select(AppealRow.ticket_no, AppealRow.reporter_phone).where(
+            AppealRow.work_order_id == row.id, AppealRow.reporter_phone.is_not(None)
+        )
+    ):
+        session.add(
+            NotificationRow(
+                created_at=now,
+                channel="sms",
+                recipient=phone,
+                ticket_no=ticket_no,
+                text=f"【12345】您反映的问题（受理编号{ticket_no}）已办结。{excerpt}",
+            )
+        )
+
+
+def split_appeal(ctx: CityLoop, appeal_id: int, actor: Actor, note: str) -> dict[str, Any]:
+    """拆分: an appeal linked to another caller's order by mistake gets its own order, back in
+    the dispatch queue; both timelines record it."""
+    if actor.role not in (Role.DISPATCHER, Role.ADMIN):
+        raise PermissionDenied("only dispatchers split appeals")
+    if not note.strip():
+        raise InvalidCommand("note", "say why the appeal is a different matter")
+    now = ctx.clock.now()
+    ref = ctx.reference.get()
+    with ctx.uow() as uow:
+        session = uow.session
+        appeal = session.get(AppealRow, appeal_id)
+        if appeal is None:
+            raise NotFound(appeal_id)
+        old = _load(session, appeal.work_order_id)
+        if old.ticket_no == appeal.ticket_no:
+            raise InvalidCommand("appeal_id", "this appeal opened the order; nothing to split")
+        new = WorkOrder.receive(appeal.ticket_no, now, actor, note=f"从工单 {old.ticket_no} 拆分")
+        new.execute(Command(Action.SUBMIT, now, note=note), actor)
+        hit = ref.grids.locate(appeal.lon, appeal.lat) if appeal.lon and appeal.lat else None
+        ancestry = ref.region_ancestry(hit.grid_code if hit else appeal.grid_code)
+        by_level = {ref.regions[c].level: c for c in ancestry if c in ref.regions}
+        row = WorkOrderRow(
+            ticket_no=appeal.ticket_no,
+            channel=appeal.channel,
+            title=appeal.title or appeal.content[:30],
+            content=appeal.content,
+            category_code=appeal.category_code,
+            urgency=appeal.urgency,
+            grid_code=by_level.get("grid"),
+            community_code=by_level.get("community"),
+            street_code=by_level.get("street"),
+            district_code=by_level.get("district"),
+            lon=appeal.lon,
+            lat=appeal.lat,
+            received_at=appeal.received_at,
+            routing={"split_from": old.id, "reason": note},
+        )
+        order_to_row(new, row)
+        session.add(row)
+        session.flush()
+        appeal.work_order_id = row.id
+        append_events(session, row.id, new.new_events)
+        old_order = order_from_row(old)
+        old_order.record(
+            Action.SPLIT, now, actor, f"拆分诉求 {appeal.ticket_no}：{note}", split_to=row.id
+        )
+        append_events(session, old.id, old_order.new_events)
+        uow.commit()
+        new_id = row.id
+    return get_order(ctx, new_id, actor, audit=False)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -549,6 +625,7 @@ def _appeal_view(a: AppealRow, unmasked: bool) -> dict[str, Any]:
         "received_at": a.received_at,
         "location_status": a.location_status,
         "attachments": a.attachments,
+        "understanding": a.understanding,
     }
 
 

@@ -1,11 +1,12 @@
 """Routing decision (智能分拨): category + place + urgency → linkage rule → departments.
 
-A port for the category suggester lets the NLP model plug in; without one, only appeals with an
-operator-chosen category are dispatched at once and the rest wait in the dispatch queue.
+Suggestions come from the NLP model (services/understanding.py); without a model, only appeals
+with an operator-chosen category are dispatched at once and the rest wait in the dispatch queue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -56,18 +57,19 @@ def decide(
     operator_category: str | None,
     grid_code: str | None,
     urgency: Urgency,
-    suggester: CategorySuggester | None,
-    threshold: float,
+    suggestions: list[Suggestion],
+    threshold_for: Callable[[str], float],
 ) -> RoutingDecision:
-    suggestions = suggester.suggest(text) if suggester else []
+    """Operator's category first; else the model's when it is confident enough for that
+    category; else the dispatch queue with the suggestions."""
+    best = suggestions[0] if suggestions else None
     if operator_category:
         category, source = operator_category, "operator"
-    elif suggestions and suggestions[0].probability >= threshold:
-        category, source = suggestions[0].category_code, "model"
+    elif best is not None and best.probability >= threshold_for(best.category_code):
+        category, source = best.category_code, "model"
     else:
-        best = suggestions[0] if suggestions else None
         reason = (
-            f"模型置信度 {best.probability:.2f} 低于阈值 {threshold:.2f}"
+            f"模型置信度 {best.probability:.2f} 低于阈值 {threshold_for(best.category_code):.2f}"
             if best
             else "未选择分类，待人工派单"
         )

@@ -32,6 +32,7 @@ _PUBLIC_STEPS = {
     Action.MERGE: "与同一事件的其他诉求合并办理",
     Action.CANCEL: "诉求已撤销",
     Action.LINK: "有其他市民反映了同一问题",
+    Action.SPLIT: "已按不同事项分开办理",
 }
 
 

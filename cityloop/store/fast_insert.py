@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow
 
-_PG = postgresql.dialect()
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def _type(col: Any) -> str:

@@ -182,7 +182,11 @@ class WorkOrderRow(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_work_orders_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_work_orders_status_due", "status", "due_at"),
+        # The command-centre's replies window (on-time and satisfaction rates over a period).
+        Index("ix_work_orders_replied_at", "replied_at"),
+    )
 
 
 class AssignmentRow(Base):
@@ -220,6 +224,8 @@ class AppealRow(Base):
     attachments: Mapped[list[Any]]
     received_at: Mapped[datetime]
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    # What the machine understood: category suggestions, place, same-incident match.
+    understanding: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_appeals_channel_ext"),)
 
@@ -252,6 +258,35 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]]
+
+
+class GazetteerRow(Base):
+    """地址库: named places (小区, roads, landmarks, shops …) with coordinates."""
+
+    __tablename__ = "gazetteer_entries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    grid_code: Mapped[str | None] = mapped_column(String(20))
+    aliases: Mapped[list[Any]]
+    district: Mapped[str | None] = mapped_column(String(60))
+    street: Mapped[str | None] = mapped_column(String(60))
+
+
+class NotificationRow(Base):
+    """Outbox of messages to residents (SMS): written in the transaction of the step that
+    causes them, sent by a gateway adapter, so none is lost if sending fails."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(12))
+    recipient: Mapped[str] = mapped_column(String(40))
+    ticket_no: Mapped[str] = mapped_column(String(20), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
 
 
 def utcnow() -> datetime:

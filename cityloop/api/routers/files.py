@@ -43,7 +43,7 @@ def download(ident: str, ctx: Ctx) -> FileResponse:
     )
 
 
-async def _saved(upload: UploadFile) -> Path:
+async def saved_upload(upload: UploadFile) -> Path:
     data = await upload.read(_MAX_IMPORT + 1)
     if len(data) > _MAX_IMPORT:
         raise HTTPException(413, "文件过大 file larger than 20 MB")
@@ -58,7 +58,7 @@ async def import_departments(
     file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
 ) -> dict[str, Any]:
     """CSV: code, name, level (city|district|street), region_code[, phone]. All or nothing."""
-    path = await _saved(file)
+    path = await saved_upload(file)
     try:
         return {
             "imported": admin.import_departments(ctx, read_csv(path, ["code", "name", "level"]))
@@ -76,7 +76,7 @@ async def import_taxonomy(
 ) -> dict[str, Any]:
     """CSV of the three-level taxonomy; existing codes are kept."""
     cols = tuple(c.strip() for c in columns.split(","))
-    path = await _saved(file)
+    path = await saved_upload(file)
     try:
         return {"imported": admin.import_taxonomy(ctx, read_csv(path, list(cols[:1])), cols)}
     finally:
@@ -88,7 +88,7 @@ async def import_rules(
     file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
 ) -> dict[str, Any]:
     """CSV or YAML linkage list; becomes the new active version."""
-    path = await _saved(file)
+    path = await saved_upload(file)
     try:
         version = admin.import_rules(ctx, read_rules(path), source=file.filename or "upload")
     finally:

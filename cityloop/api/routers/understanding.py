@@ -1,0 +1,168 @@
+"""Understanding for people at work: suggestions while an operator types, splitting a wrongly
+linked appeal, the auto-dispatch figures, the gazetteer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query, UploadFile
+from sqlalchemy import func, select
+
+from cityloop.api.deps import Ctx, CurrentActor, require_roles
+from cityloop.api.routers.files import saved_upload
+from cityloop.api.schemas import AnalyseRequest, SplitRequest
+from cityloop.domain.linkage import match_rule
+from cityloop.domain.statuses import Role, Urgency
+from cityloop.domain.urgency import detect_urgency
+from cityloop.geo.gazetteer import read_gazetteer_csv
+from cityloop.services import admin, learning, orders
+from cityloop.store.models import GazetteerRow, WorkOrderRow
+
+router = APIRouter(prefix="/api/v1", tags=["understanding"])
+STAFF = (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN)
+
+
+@router.post("/understanding/analyse", operation_id="analyseAppeal")
+def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> dict[str, Any]:
+    """While the caller is on the line: suggested categories (with the words behind them),
+    urgency, the place read from the text, the route by the linkage list, and open orders
+    about the same incident."""
+    ref = ctx.reference.get()
+    mind = ctx.understanding
+    text = f"{body.title} {body.content}".strip()
+    urgency, phrase = detect_urgency(text)
+    suggester = mind.suggester()
+    suggestions = suggester.suggest(text) if suggester else []
+    category = body.category_code or (suggestions[0].category_code if suggestions else None)
+    grid = None
+    if body.lon is not None and body.lat is not None:
+        hit = ref.grids.locate(body.lon, body.lat)
+        grid = hit.grid_code if hit else None
+    place = mind.place(body.title, body.content, body.address)
+    if grid is None and place.confidence >= 0.7:
+        grid = place.grid_code
+    route = None
+    if category:
+        rule = match_rule(ref.rules, ref.category_ancestry(category), ref.region_ancestry(grid))
+        if rule:
+            street = next(
+                (c for c in ref.region_ancestry(grid) if ref.regions[c].level == "street"), None
+            )
+            limit = rule.limit_for(urgency)
+            route = {
+                "category_code": category,
+                "category_path": ref.category_paths.get(category),
+                "lead_department": rule.lead_department,
+                "lead_department_name": ref.departments.get(rule.lead_department),
+                "co_departments": list(ref.co_departments(rule, street)),
+                "time_limit": str(limit),
+                "time_limit_label": limit.label_zh,
+            }
+    similar = None
+    if category:
+        found = mind.same_incident(
+            text, body.lon, body.lat, place.entry_name, category, ctx.clock.now()
+        )
+        if found:
+            with ctx.uow() as uow:
+                row = uow.session.get(WorkOrderRow, found[0])
+                ticket = row.ticket_no if row else None
+            similar = {
+                "order_id": found[0],
+                "ticket_no": ticket,
+                "score": round(found[1], 3),
+                "reasons": found[2],
+            }
+    return {
+        "suggestions": [
+            {
+                "category_code": s.category_code,
+                "category_path": ref.category_paths.get(s.category_code),
+                "probability": round(s.probability, 4),
+                "auto_dispatch": s.probability >= mind.threshold(s.category_code, suggester),
+            }
+            for s in suggestions
+        ],
+        "explain": (
+            [[t, round(w, 3)] for t, w in suggester.explain(text, suggestions[0].category_code)]
+            if suggester and suggestions
+            else []
+        ),
+        "model_version": suggester.version if suggester else None,
+        "urgency": urgency.value,
+        "urgent_phrase": phrase,
+        "urgent": urgency is Urgency.URGENT,
+        "place": {
+            "name": place.entry_name,
+            "matched": place.matched_text,
+            "confidence": round(place.confidence, 3),
+            "method": place.method,
+            "grid_code": place.grid_code,
+            "lon": place.lon,
+            "lat": place.lat,
+        },
+        "route": route,
+        "same_incident": similar,
+    }
+
+
+@router.post("/appeals/{appeal_id}/split", operation_id="splitAppeal")
+def split(appeal_id: int, body: SplitRequest, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
+    """拆分: take a wrongly linked appeal out of an order into its own, back to dispatch."""
+    return orders.split_appeal(ctx, appeal_id, actor, body.note)
+
+
+@router.get("/routing/stats", operation_id="routingStats")
+def routing_stats(
+    ctx: Ctx,
+    _: Any = require_roles(Role.DISPATCHER, Role.LEADER, Role.ADMIN, Role.SUPERVISOR),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Auto-dispatch rate and accuracy (智能分拨率与准确率) over a period (default 30 days)."""
+    end = until or ctx.clock.now()
+    return learning.auto_dispatch_stats(ctx, since or end - timedelta(days=30), end)
+
+
+@router.get("/gazetteer", operation_id="listGazetteer")
+def gazetteer(
+    ctx: Ctx,
+    _: CurrentActor,
+    q: str | None = Query(None, max_length=50),
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, ge=1, le=500),
+) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        stmt = select(GazetteerRow)
+        if q:
+            stmt = stmt.where(GazetteerRow.name.contains(q, autoescape=True))
+        total = uow.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = uow.session.execute(
+            stmt.order_by(GazetteerRow.name).offset((page - 1) * page_size).limit(page_size)
+        ).scalars()
+        items = [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "lon": r.lon,
+                "lat": r.lat,
+                "grid_code": r.grid_code,
+                "aliases": r.aliases,
+            }
+            for r in rows
+        ]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.post("/gazetteer/import", operation_id="importGazetteer")
+async def import_gazetteer(
+    file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
+) -> dict[str, Any]:
+    """CSV: name, kind, lon, lat[, grid_code, aliases, district, street]. Replaces the
+    gazetteer; all or nothing."""
+    path = await saved_upload(file)
+    try:
+        return {"imported": admin.import_gazetteer(ctx, read_gazetteer_csv(path))}
+    finally:
+        path.unlink(missing_ok=True)
