@@ -71,7 +71,6 @@ def create_appeal(
             reporter_user_id=submitter.user_id if submitter.role is Role.RESIDENT else None,
         ),
         submitter,
-        suggester=getattr(ctx, "suggester", None),
     )
     if not result.created:
         response.status_code = 200
