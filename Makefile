@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres e2e browser bench clean
+.PHONY: install demo test lint typecheck test-sqlite test-postgres test-web e2e browser bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,9 @@ install: $(VENV)/.installed cityloop/web_dist/index.html
 demo: install
 	$(BIN)/cityloop demo
 
-## Lint, type-check, the whole suite on SQLite and on PostgreSQL, then the browser tests
-test: install lint typecheck test-sqlite test-postgres e2e
+## Lint, type-check, the whole suite on SQLite and on PostgreSQL, then the console's unit
+## and browser tests
+test: install lint typecheck test-sqlite test-postgres test-web e2e
 
 lint:
 	$(BIN)/ruff check cityloop tests bench
@@ -46,6 +47,9 @@ test-postgres:
 browser:
 	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || \
 	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+
+test-web: install
+	npm --prefix web test
 
 e2e: install browser
 	npm --prefix web run e2e

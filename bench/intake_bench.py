@@ -39,9 +39,9 @@ def prepare_city(url: str, data_dir: str) -> tuple[list[str], list[tuple[float, 
     from shapely.geometry import shape
 
     from cityloop.demo.load import load_reference_city
+    from cityloop.domain.statuses import Role
     from cityloop.services.context import build_context
     from cityloop.services.users import UserInput, create_user
-    from cityloop.domain.statuses import Role
     from cityloop.settings import Settings
     from cityloop.store.migrate import upgrade
 

@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
+from cityloop.community.cli import community_app
 from cityloop.geo.regions import ImportRejected
 from cityloop.nlp.cli import model_app
 from cityloop.open311.cli import open311_app
+from cityloop.sensing.cli import sensing_app, simulate_app
 from cityloop.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -22,6 +24,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(user_app, name="user")
 app.add_typer(open311_app, name="open311")
 app.add_typer(model_app, name="model")
+app.add_typer(community_app, name="community")
+app.add_typer(sensing_app, name="sensing")
+app.add_typer(simulate_app, name="simulate")
 
 
 def _context(settings: Settings | None = None):  # type: ignore[no-untyped-def]
@@ -50,17 +55,27 @@ def init() -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    uvicorn.run(
-        "cityloop.api.main:create_default_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",  # the plain asyncio loop adds ~44 ms per request here
-        http="httptools",
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
+    from cityloop.sensing.cli import spawn_consumer
+    from cityloop.sensing.config import sensing_config
+
+    # One MQTT consumer beside the web workers, however many workers there are.
+    consumer = spawn_consumer() if sensing_config(settings).sensing_enabled else None
+    try:
+        uvicorn.run(
+            "cityloop.api.main:create_default_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",  # the plain asyncio loop adds ~44 ms per request here
+            http="httptools",
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+    finally:
+        if consumer is not None:
+            consumer.terminate()
+            consumer.wait(30)
 
 
 @app.command()

@@ -39,6 +39,32 @@ class Settings(BaseSettings):
     tile_attribution: str = ""
     attachment_max_bytes: int = 10 * 1024 * 1024
     open311_config: Path | None = None  # a city's own Open311 attribute definitions (YAML)
+    # AES-256-GCM key for residents' ID numbers and phones in the community database
+    # (urlsafe base64 of 32 bytes); empty: generated once into data_dir/community_key.
+    community_key: str = ""
+    community_config: Path | None = None  # a city's own community.yaml (points rules …)
+    # Intelligent perception (智能感知): the MQTT broker and the sensing consumer.
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_username: str = ""
+    mqtt_password: str = ""
+    mqtt_tls: bool = False
+    mqtt_ca_file: str = ""  # empty with TLS: the system's CA store
+    mqtt_client_id: str = "cityloop-sensing"  # fixed: the broker keeps this session
+    mqtt_topic_prefix: str = "cityloop"
+    mqtt_tenant: str = "default"  # "+" = every tenant
+    mqtt_session_expiry: int = 604800  # seconds the broker keeps the session while we are down
+    mqtt_keepalive: int = 30
+    mqtt_receive_maximum: int = 2000  # unacknowledged QoS 1 messages in flight (MQTT 5)
+    sensing_enabled: bool = False  # serve/demo start the consumer
+    sensing_rules: str = ""  # rule file; empty: cityloop/sensing/rules.yaml
+    sensing_offline_after: int = 900  # seconds of silence → offline
+    sensing_batch_max: int = 1000
+    sensing_batch_wait_ms: int = 20
+    sensing_tick_seconds: float = 5.0  # absence and offline checks
+    sensing_last_seen_every: int = 30  # seconds between last-seen writes per device
+    sensing_dedup_days: int = 14  # processed message ids kept
+    sensing_max_clock_skew: int = 600  # seconds a message's time may lie in the future
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

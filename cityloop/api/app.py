@@ -21,7 +21,9 @@ from cityloop.api.routers import (
     work_orders,
 )
 from cityloop.api.web import mount_web
+from cityloop.community.router import router as community_router
 from cityloop.open311.router import router as open311_router
+from cityloop.sensing.router import router as sensing_router
 from cityloop.services.context import CityLoop
 
 
@@ -45,6 +47,8 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     ):
         app.include_router(router)
     app.include_router(open311_router)
+    app.include_router(community_router)
+    app.include_router(sensing_router)
 
     @app.get("/api/v1/health", tags=["health"], operation_id="health")
     def health() -> Any:

@@ -93,6 +93,10 @@ def build_demo(
         regions, build_gazetteer(regions, seed), taxonomy, now, count=appeals, seed=seed
     )
     stats = _replay(ctx, history, user_ids)
+    from cityloop.demo.community import load_community
+
+    progress("社区数据库、心愿墙、随手拍、积分、调解 community data …")
+    community = load_community(ctx, seed)
     model_note = ""
     if train_model:
         progress("用历史工单训练分类模型 training the category model on the history …")
@@ -103,6 +107,7 @@ def build_demo(
         f"{stats.appeals} appeals replayed in {stats.steps} steps"
         + (f" ({len(stats.skipped)} steps not applicable)" if stats.skipped else "")
         + model_note
+        + f"; {community}"
     )
 
 

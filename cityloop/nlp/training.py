@@ -56,8 +56,11 @@ def train_holdout_and_register(
         counts[label] = counts.get(label, 0) + 1
     # Classes too small to split stay in training; the hold-out measures the rest.
     keep = [i for i, label in enumerate(labels) if counts[label] >= 2]
+    n_classes = len({labels[i] for i in keep})
+    # A stratified hold-out needs a place for every class; small histories go unstratified.
+    stratify = [labels[i] for i in keep] if n_classes <= holdout * len(keep) else None
     train_idx, test_idx = train_test_split(
-        keep, test_size=holdout, random_state=seed, stratify=[labels[i] for i in keep]
+        keep, test_size=holdout, random_state=seed, stratify=stratify
     )
     train_idx = sorted(set(range(len(labels))) - set(test_idx))
     model = AppealClassifier().fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])

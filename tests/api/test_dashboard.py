@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from cityloop.api.app import create_app
 from cityloop.api.routers import dashboard as dashboard_router
 from cityloop.api.web import mount_web
+from cityloop.services import dashboard
 from cityloop.services.clock import ManualClock
 from cityloop.services.context import CityLoop
 from tests.conftest import EAST, TZ, WEST, Users, category
@@ -58,30 +59,54 @@ def city(api: TestClient, users: Users, ctx: CityLoop, clock: ManualClock) -> di
     5 no category, received on 20 Oct (today) → pending dispatch, urgent text."""
     op = users.headers("operator")
     o1 = _appeal(api, op, category_code=category(ctx, "城乡建设/市政设施/路灯损坏"))
-    o2 = _appeal(api, op, category_code=category(ctx, "城乡建设/市政设施/道路破损"),
-                 lon=EAST[0], lat=EAST[1], reporter_phone="13800000002")
+    o2 = _appeal(
+        api,
+        op,
+        category_code=category(ctx, "城乡建设/市政设施/道路破损"),
+        lon=EAST[0],
+        lat=EAST[1],
+        reporter_phone="13800000002",
+    )
     o3 = _appeal(api, op, reporter_phone="13800000003")
-    o4 = _appeal(api, None, channel="web", category_code=category(ctx, "城乡建设/供水/停水"),
-                 content="小区停水两天了，没有任何通知，请尽快恢复供水。", reporter_phone=PHONE_4)
+    o4 = _appeal(
+        api,
+        None,
+        channel="web",
+        category_code=category(ctx, "城乡建设/供水/停水"),
+        content="小区停水两天了，没有任何通知，请尽快恢复供水。",
+        reporter_phone=PHONE_4,
+    )
     assert (o1["status"], o2["status"], o3["status"], o4["status"]) == (
-        "dispatched", "dispatched", "pending_dispatch", "dispatched")
+        "dispatched",
+        "dispatched",
+        "pending_dispatch",
+        "dispatched",
+    )
 
     cg = users.headers("cg")
     _act(api, cg, o1["work_order_id"], "accept")
     _act(api, cg, o1["work_order_id"], "reply", note="已更换灯泡，恢复照明。")
-    r = api.post("/api/v1/appeals/track/rate",
-                 json={"ticket_no": o1["ticket_no"], "phone": PHONE_1, "rating": "satisfied"})
+    r = api.post(
+        "/api/v1/appeals/track/rate",
+        json={"ticket_no": o1["ticket_no"], "phone": PHONE_1, "rating": "satisfied"},
+    )
     assert r.status_code == 200, r.text
 
     clock.set(datetime(2026, 10, 20, 9, 30, tzinfo=TZ))
     sw = users.headers("sw")
     _act(api, sw, o4["work_order_id"], "accept")
     _act(api, sw, o4["work_order_id"], "reply", note="管道已抢修完成，已恢复供水。")
-    r = api.post("/api/v1/appeals/track/rate", json={
-        "ticket_no": o4["ticket_no"], "phone": PHONE_4, "rating": "basically_satisfied"})
+    r = api.post(
+        "/api/v1/appeals/track/rate",
+        json={"ticket_no": o4["ticket_no"], "phone": PHONE_4, "rating": "basically_satisfied"},
+    )
     assert r.status_code == 200, r.text
-    o5 = _appeal(api, users.headers("operator"), reporter_phone="13800000005",
-                 content="这里有燃气泄漏的味道，很浓，情况紧急！请马上来人。")
+    o5 = _appeal(
+        api,
+        users.headers("operator"),
+        reporter_phone="13800000005",
+        content="这里有燃气泄漏的味道，很浓，情况紧急！请马上来人。",
+    )
     return {"o1": o1, "o2": o2, "o3": o3, "o4": o4, "o5": o5}
 
 
@@ -131,6 +156,65 @@ def test_trend_mixes_league_and_grids(api: TestClient, users: Users, city, ctx):
     assert "幸福1网格" in grids["990102001001001"]["name"]
 
 
+def test_a_short_period_counts_older_orders_that_are_open_or_replied_in_it(
+    api: TestClient, users: Users, city
+):
+    """With days=10 (from 11 Oct) orders 1-4 were received before the period. The league still
+    counts order 2 (open, overdue) and order 4 (replied on 20 Oct), never order 1 (closed on
+    30 Sep); the rates read only the replies of the period."""
+    body = api.get("/api/v1/dashboard/summary?days=10", headers=users.headers("leader")).json()
+    k = body["kpi"]
+    assert (k["today_intake"], k["open"], k["overdue"], k["pending_dispatch"]) == (1, 3, 1, 2)
+    assert (k["period_intake"], k["urgent_open"]) == (1, 1)
+    assert (k["replied"], k["replied_on_time"], k["on_time_rate"]) == (1, 0, 0.0)
+    assert (k["rated"], k["satisfied"], k["satisfaction_rate"]) == (1, 1, 1.0)
+    assert len(body["trend"]) == 10 and body["trend"][0]["day"] == "2026-10-11"
+    assert body["trend"][-1] == {"day": "2026-10-20", "received": 1, "replied": 1}
+    assert sum(d["replied"] for d in body["trend"]) == 1
+    assert {c["name"]: c["count"] for c in body["category_mix"]} == {"未分类": 1}
+    assert {c["channel"]: c["count"] for c in body["channel_mix"]} == {"hotline": 1}
+    league = {d["department"]: d for d in body["department_league"]}
+    assert set(league) == {"D-HD", "D-SW"}
+    assert (league["D-HD"]["orders"], league["D-HD"]["open"], league["D-HD"]["overdue"]) == (
+        1,
+        1,
+        1,
+    )
+    assert league["D-HD"]["on_time_rate"] is None
+    assert (league["D-SW"]["orders"], league["D-SW"]["open"], league["D-SW"]["replied"]) == (
+        1,
+        0,
+        1,
+    )
+    assert (league["D-SW"]["on_time_rate"], league["D-SW"]["satisfaction_rate"]) == (0.0, 1.0)
+    assert [(g["grid_code"], g["count"], g["open"]) for g in body["busiest_grids"]] == [
+        ("990102001001001", 1, 1)
+    ]
+
+
+def test_summary_is_cached_per_scope_for_a_few_seconds(
+    api: TestClient, users: Users, city, clock: ManualClock, ctx: CityLoop
+):
+    leader, dispatcher = users.headers("leader"), users.headers("dispatcher")
+    assert api.get("/api/v1/dashboard/summary", headers=leader).json()["kpi"]["open"] == 3
+    _act(api, dispatcher, city["o3"]["work_order_id"], "cancel", note="重复来电")
+    # Within the cache's life the city-wide scope answers from the cache, for every role in it.
+    for who in (leader, dispatcher):
+        assert api.get("/api/v1/dashboard/summary", headers=who).json()["kpi"]["open"] == 3
+    # Another scope has its own entry (computed now: order 3 is cancelled, 5 is open).
+    west = api.get("/api/v1/dashboard/summary", headers=users.headers("sup_west")).json()
+    assert west["kpi"]["open"] == 1
+    # A different period is a different entry.
+    assert api.get("/api/v1/dashboard/summary?days=7", headers=leader).json()["kpi"]["open"] == 2
+    # Once the cache's life has passed, the figures are computed again.
+    clock.set(clock.now() + timedelta(seconds=dashboard.SUMMARY_TTL_SECONDS + 1))
+    fresh = api.get("/api/v1/dashboard/summary", headers=leader).json()
+    assert fresh["kpi"]["open"] == 2 and fresh["kpi"]["pending_dispatch"] == 1
+    _act(api, dispatcher, city["o5"]["work_order_id"], "cancel", note="误报")
+    dashboard.clear_cache(ctx)
+    assert api.get("/api/v1/dashboard/summary", headers=leader).json()["kpi"]["open"] == 1
+
+
 def test_supervisor_sees_only_their_street(api: TestClient, users: Users, city):
     east = api.get("/api/v1/dashboard/summary", headers=users.headers("sup_east")).json()
     assert east["kpi"]["period_intake"] == 1
@@ -138,8 +222,10 @@ def test_supervisor_sees_only_their_street(api: TestClient, users: Users, city):
     assert east["scope"]["region_code"] == "990102002"
     assert [g["grid_code"] for g in east["busiest_grids"]] == ["990102002001001"]
     west = api.get("/api/v1/dashboard/map-orders", headers=users.headers("sup_west")).json()
-    assert {o["ticket_no"] for o in west["items"]} == {city["o3"]["ticket_no"],
-                                                       city["o5"]["ticket_no"]}
+    assert {o["ticket_no"] for o in west["items"]} == {
+        city["o3"]["ticket_no"],
+        city["o5"]["ticket_no"],
+    }
 
 
 def test_roles_without_the_screen_are_refused(api: TestClient, users: Users, city):
@@ -161,14 +247,14 @@ def test_map_orders_are_open_located_and_capped(api: TestClient, users: Users, c
     assert by_ticket[city["o5"]["ticket_no"]]["urgency"] == "urgent"
     capped = api.get("/api/v1/dashboard/map-orders?limit=1", headers=users.headers("leader"))
     assert len(capped.json()["items"]) == 1 and capped.json()["truncated"] is True
-    too_many = api.get("/api/v1/dashboard/map-orders?limit=999999",
-                       headers=users.headers("leader"))
+    too_many = api.get("/api/v1/dashboard/map-orders?limit=999999", headers=users.headers("leader"))
     assert too_many.status_code == 422
 
 
 def test_stream_sends_summary_events_and_ends(api: TestClient, users: Users, city):
-    with api.stream("GET", "/api/v1/dashboard/stream?interval=2&max_events=1",
-                    headers=users.headers("leader")) as r:
+    with api.stream(
+        "GET", "/api/v1/dashboard/stream?interval=2&max_events=1", headers=users.headers("leader")
+    ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         text = "".join(r.iter_text())

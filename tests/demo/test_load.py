@@ -24,7 +24,8 @@ def test_demo_city_loads_and_histories_are_consistent(ctx):
         statuses = dict(
             s.execute(select(WorkOrderRow.status, func.count()).group_by(WorkOrderRow.status)).all()
         )
-        assert sum(statuses.values()) == 400
+        # 400 replayed appeals, plus the few the community demo turns into orders (wishes…).
+        assert 400 <= sum(statuses.values()) <= 410
         assert statuses["closed"] > 250  # most of the history is finished …
         assert set(statuses) - {"closed", "cancelled"}  # … and some is still open
         orders = {o.id: o for o in s.execute(select(WorkOrderRow)).scalars()}

@@ -1,6 +1,7 @@
 // The browser scenarios; run.mjs starts the server and the browser and calls each in turn.
 // They assert what a person sees on the page (labels, ticket numbers, states), not internals.
 import assert from 'node:assert/strict'
+import { deflateSync } from 'node:zlib'
 
 const PASSWORD = 'cityloop-demo'
 
@@ -18,6 +19,91 @@ async function apiGet(base, token, path) {
   const r = await fetch(`${base}/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } })
   assert.ok(r.ok, `${path} → ${r.status}`)
   return r.json()
+}
+
+async function apiPost(base, token, path, body) {
+  const r = await fetch(`${base}/api/v1${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  const data = await r.json()
+  assert.ok(r.ok, `${path} → ${r.status} ${JSON.stringify(data).slice(0, 300)}`)
+  return data
+}
+
+/** A real PNG (solid colour with a darker band), so that the server's type sniffing accepts it
+ *  and the thumbnail shows something. */
+export function png(width, height, [r, g, b]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c >>> 0
+  })
+  const crc = (buf) => {
+    let c = 0xffffffff
+    for (const x of buf) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(data.length)
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data])
+    const c = Buffer.alloc(4)
+    c.writeUInt32BE(crc(td))
+    return Buffer.concat([len, td, c])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr[8] = 8 // bit depth
+  ihdr[9] = 2 // RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height)
+  for (let y = 0; y < height; y++) {
+    const band = y > height * 0.4 && y < height * 0.6 ? 0.5 : 1
+    for (let x = 0; x < width; x++) {
+      const o = y * (width * 3 + 1) + 1 + x * 3
+      raw[o] = r * band
+      raw[o + 1] = g * band
+      raw[o + 2] = b * band
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
+/** A located order in the supervisor's street, led by the handler's department and accepted by
+ *  it (through the API: the scenarios below start from there). */
+async function handlerOrder(base, { phone, content, accept = true }) {
+  const [op, leader, handler] = await Promise.all(['operator', 'leader', 'handler'].map((u) => apiLogin(base, u)))
+  const sup = await apiGet(base, await apiLogin(base, 'supervisor'), '/auth/me')
+  const me = await apiGet(base, handler, '/auth/me')
+  const inStreet = await apiGet(base, leader, `/work-orders?region=${sup.region_code}&page_size=20`)
+  let at = null
+  for (const o of inStreet.items) {
+    const d = await apiGet(base, leader, `/work-orders/${o.id}`)
+    if (d.lat !== null && d.grid_code?.startsWith(sup.region_code)) { at = d; break }
+  }
+  assert.ok(at, 'a located order in the supervisor street')
+  const rules = (await apiGet(base, leader, '/linkage-rules')).rules
+  const rule = rules.find((r) => r.lead_department === me.department_code && !r.region_code)
+  const res = await apiPost(base, op, '/appeals', {
+    channel: 'hotline', content, reporter_name: '李女士', reporter_phone: phone, lon: at.lon, lat: at.lat,
+    address: '幸福路12号', ...(rule ? { category_code: rule.category_code } : {}),
+  })
+  const id = res.work_order_id
+  let order = await apiGet(base, leader, `/work-orders/${id}`)
+  if (order.status !== 'dispatched' || order.lead_department !== me.department_code) {
+    const dispatcher = await apiLogin(base, 'dispatcher')
+    if (order.status === 'dispatched') throw new Error(`routed to ${order.lead_department}`)
+    await apiPost(base, dispatcher, `/work-orders/${id}/actions/dispatch`, { lead_department: me.department_code, co_departments: [], note: '' })
+  }
+  if (accept) await apiPost(base, handler, `/work-orders/${id}/actions/accept`, { note: '' })
+  return { id, ticket: res.ticket_no, department: me.department_code }
 }
 
 async function login(page, username) {
@@ -40,6 +126,7 @@ async function pickOnMap(page) {
   const map = page.getByTestId('map').first()
   await map.waitFor()
   await page.waitForFunction(() => document.querySelector('[data-testid=map]')?.dataset.ready === '1')
+  await map.scrollIntoViewIfNeeded()
   const box = await map.boundingBox()
   await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5)
   await page.getByTestId('picked').filter({ hasText: /\d+\.\d+/ }).waitFor()
@@ -57,7 +144,8 @@ export const scenarios = [
       await resident.getByTestId('address').fill('滨江路88号楼下')
       await resident.getByTestId('reporter-phone').fill(phone)
       await pickOnMap(resident)
-      await resident.getByTestId('photo').setInputFiles({ name: 'manhole.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(2048, 1) })
+      await resident.getByTestId('photo').setInputFiles({ name: 'manhole.png', mimeType: 'image/png', buffer: png(160, 120, [90, 110, 130]) })
+      await resident.locator('[data-testid=photo-thumb][data-state=done]').waitFor()
       await shot(resident, 'portal-form-375')
       const width = await resident.evaluate(() => document.documentElement.scrollWidth)
       assert.ok(width <= 375, `portal fits 375 px (scrollWidth ${width})`)
@@ -247,6 +335,202 @@ export const scenarios = [
       const path = await download.path()
       const { statSync } = await import('node:fs')
       assert.ok(statSync(path).size > 1000, 'a real workbook')
+    },
+  },
+  {
+    name: 'a resident attaches photos; the dispatcher sees the thumbnail and the larger view',
+    async run({ base, newPage, shot }) {
+      const resident = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true })
+      await resident.goto('/portal')
+      await resident.getByTestId('content').fill('小区门口的垃圾桶满了好几天没人清运，气味很大，请安排清理。')
+      await resident.getByTestId('address').fill('滨江花园南门')
+      await resident.getByTestId('reporter-phone').fill('13912340000')
+      await pickOnMap(resident)
+      // Two photos, then one removed: only the other goes with the appeal.
+      await resident.getByTestId('photo').setInputFiles([
+        { name: 'bins.png', mimeType: 'image/png', buffer: png(240, 180, [46, 139, 87]) },
+        { name: 'wrong.png', mimeType: 'image/png', buffer: png(120, 90, [200, 60, 60]) },
+      ])
+      await resident.locator('[data-testid=photo-thumb][data-state=done]').nth(1).waitFor()
+      const thumbs = resident.getByTestId('photo-thumb')
+      assert.equal(await thumbs.count(), 2)
+      assert.ok(await thumbs.first().locator('img').evaluate((img) => img.complete && img.naturalWidth > 0), 'a thumbnail before sending')
+      await thumbs.filter({ has: resident.locator('img[alt="wrong.png"]') }).getByTestId('photo-remove').click()
+      assert.equal(await thumbs.count(), 1)
+      // A file that is not an image or PDF is refused before it is sent.
+      await resident.getByTestId('photo').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') })
+      await resident.getByTestId('form-error').getByText('仅支持').waitFor()
+      assert.equal(await thumbs.count(), 1)
+      await shot(resident, 'portal-photo-375')
+      const width = await resident.evaluate(() => document.documentElement.scrollWidth)
+      assert.ok(width <= 375, `portal fits 375 px with photos (scrollWidth ${width})`)
+      await resident.getByTestId('submit-appeal').click()
+      const ticket = (await resident.getByTestId('ticket-no').innerText()).trim()
+
+      const token = await apiLogin(base, 'dispatcher')
+      const found = await apiGet(base, token, `/work-orders?q=${ticket}`)
+      const detail = await apiGet(base, token, `/work-orders/${found.items[0].id}`)
+      const atts = detail.appeals.flatMap((a) => a.attachments)
+      assert.deepEqual(atts.map((a) => [a.name, a.content_type]), [['bins.png', 'image/png']])
+      const dispatcher = await newPage()
+      await login(dispatcher, 'dispatcher')
+      await dispatcher.goto(`/orders/${detail.id}`)
+      await dispatcher.getByTestId('detail-ticket').getByText(ticket).waitFor()
+      const thumb = dispatcher.getByTestId('attachment-thumb').locator('img')
+      await thumb.waitFor()
+      await dispatcher.waitForFunction(() => {
+        const img = document.querySelector('[data-testid=attachment-thumb] img')
+        return img && img.complete && img.naturalWidth === 240
+      })
+      await shot(dispatcher, 'order-detail-photo')
+      await thumb.click()
+      const viewer = dispatcher.locator('.el-image-viewer__wrapper')
+      await viewer.waitFor()
+      const big = await viewer.locator('img.el-image-viewer__img').first().boundingBox()
+      assert.ok(big && big.width > 200, `the larger view (${big?.width} px)`)
+      await shot(dispatcher, 'order-detail-photo-preview')
+      await dispatcher.keyboard.press('Escape')
+      await viewer.waitFor({ state: 'detached' })
+    },
+  },
+  {
+    name: 'the dispatcher merges two orders about the same problem',
+    async run({ base, newPage, shot }) {
+      const op = await apiLogin(base, 'operator')
+      const body = { channel: 'hotline', content: '新华路公交站旁的消防栓漏水，水流到路面上结冰了。', reporter_phone: '13600001111', address: '新华路公交站' }
+      const a = await apiPost(base, op, '/appeals', body)
+      const b = await apiPost(base, op, '/appeals', { ...body, content: '新华路公交站那里消防栓一直在漏水，路面很滑。', reporter_phone: '13600002222' })
+      const page = await newPage()
+      await login(page, 'dispatcher')
+      await page.goto(`/orders/${b.work_order_id}`)
+      await page.getByTestId('detail-ticket').getByText(b.ticket_no).waitFor()
+      await page.getByTestId('action-merge').click()
+      const dialog = page.getByTestId('action-dialog')
+      // A ticket that does not exist is refused, naming the field.
+      await dialog.getByTestId('merge-into').fill('19990101-999999')
+      await dialog.getByTestId('action-submit').click()
+      await dialog.getByText('未找到该工单').waitFor()
+      await dialog.getByTestId('merge-into').fill(a.ticket_no)
+      await dialog.getByTestId('action-submit').click()
+      await page.getByTestId('detail-status').getByText('已合并').waitFor()
+      await dialog.waitFor({ state: 'hidden' })
+      await page.getByTestId('merged-into').getByText(`#${a.work_order_id}`).waitFor()
+      await shot(page, 'order-merged')
+      await page.getByTestId('merged-into').click()
+      await page.getByTestId('detail-ticket').getByText(a.ticket_no).waitFor()
+      // Both callers are now followed on the surviving order.
+      const callers = await page.getByTestId('callers').innerText()
+      assert.ok(callers.includes(a.ticket_no) && callers.includes(b.ticket_no), 'both appeals on the surviving order')
+      assert.ok((await page.getByTestId('timeline').innerText()).includes('关联诉求'), 'the merge is on the timeline')
+      await shot(page, 'order-merge-target', { fullPage: true })
+    },
+  },
+  {
+    name: 'a handler requests an extension and the supervisor approves it (the deadline moves)',
+    async run({ base, newPage, shot }) {
+      const o = await handlerOrder(base, { phone: '13700003333', content: '幸福路12号门前的雨水井盖缺失，需要更换，材料需采购。' })
+      const handler = await newPage()
+      await login(handler, 'handler')
+      await handler.goto(`/orders/${o.id}`)
+      await handler.getByTestId('detail-status').getByText('已签收').waitFor()
+      const before = (await handler.getByTestId('detail-due').innerText()).trim()
+      assert.match(before, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/)
+      await handler.getByTestId('action-request_extension').click()
+      const dialog = handler.getByTestId('action-dialog')
+      await dialog.getByTestId('extension').fill('三天')
+      await dialog.getByTestId('action-note').fill('井盖需定制采购，预计三个工作日到货。')
+      await dialog.getByTestId('action-submit').click()
+      await dialog.getByText('格式如 3d、8h').waitFor()
+      await dialog.getByTestId('extension').fill('3d')
+      await dialog.getByTestId('action-submit').click()
+      await handler.getByTestId('pending-extension').getByText('3d').waitFor()
+      assert.equal(await handler.getByTestId('action-request_extension').count(), 0, 'one request at a time')
+
+      const sup = await newPage()
+      await login(sup, 'supervisor')
+      await sup.goto(`/orders/${o.id}`)
+      await sup.getByTestId('pending-extension').getByText('3d').waitFor()
+      await shot(sup, 'extension-pending')
+      await sup.getByTestId('action-approve_extension').click()
+      await sup.getByTestId('action-dialog').getByTestId('action-note').fill('同意延期三个工作日')
+      await sup.getByTestId('action-dialog').getByTestId('action-submit').click()
+      await sup.locator('.el-message--success').waitFor()
+      await sup.getByTestId('pending-extension').waitFor({ state: 'detached' })
+      await sup.getByTestId('action-dialog').waitFor({ state: 'hidden' })
+      const after = (await sup.getByTestId('detail-due').innerText()).trim()
+      assert.ok(after > before, `the deadline moved later (${before} → ${after})`)
+      assert.ok((await sup.getByTestId('timeline').innerText()).includes('同意延期'))
+      await shot(sup, 'extension-approved', { fullPage: true })
+      await handler.reload()
+      await handler.getByTestId('detail-due').getByText(after).waitFor()
+    },
+  },
+  {
+    name: "a department handler reveals the caller's phone, giving a reason",
+    async run({ base, newPage, shot }) {
+      const phone = '13755556666'
+      const o = await handlerOrder(base, { phone, content: '幸福路12号楼下的路灯闪烁不停，晚上影响休息。', accept: false })
+      const page = await newPage()
+      await login(page, 'handler')
+      await page.goto(`/orders/${o.id}`)
+      const shown = page.getByTestId('caller-phone').first()
+      await shown.waitFor()
+      assert.equal((await shown.innerText()).trim(), '137****6666', 'masked at first')
+      assert.equal((await page.getByTestId('caller-name').first().innerText()).trim(), '李**')
+      await page.getByTestId('reveal').click()
+      const box = page.locator('.el-message-box')
+      await box.locator('.el-button--primary').click()
+      await box.getByText('至少2个字').waitFor() // a reason is required
+      await box.locator('input').fill('需电话联系诉求人核实路灯位置')
+      await box.locator('.el-button--primary').click()
+      await page.getByTestId('revealed').waitFor()
+      assert.equal((await shown.innerText()).trim(), phone)
+      assert.equal((await page.getByTestId('caller-name').first().innerText()).trim(), '李女士')
+      await page.waitForTimeout(400) // let the tags' fade finish for the screenshot
+      await shot(page, 'handler-revealed-phone')
+    },
+  },
+  {
+    // Last: it replaces the active linkage list (with the same rules and one limit changed).
+    name: 'an admin imports a linkage list: a bad row changes nothing, a good file becomes the new version',
+    async run({ base, newPage, shot }) {
+      const token = await apiLogin(base, 'admin')
+      const current = await apiGet(base, token, '/linkage-rules')
+      const v0 = current.versions.find((v) => v.active).version
+      const cell = (s) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
+      const line = (r) => [r.category_path ?? r.category_code, r.region_code ?? '', r.lead_department, r.co_departments.join('|'), r.limits.urgent ?? '', r.limits.normal ?? ''].map(cell).join(',')
+      const header = 'category,region_code,lead,co,urgent,normal'
+      const rows = current.rules.map(line)
+      const bad = [header, rows[0], rows[1].replace(`,${current.rules[1].lead_department},`, ',D-NO-SUCH,'), ...rows.slice(2)].join('\n')
+      const good = [header, ...rows.slice(0, -1), line({ ...current.rules.at(-1), limits: { ...current.rules.at(-1).limits, normal: '4d' } })].join('\n')
+
+      const page = await newPage()
+      await login(page, 'admin')
+      await page.goto('/admin/linkage')
+      await page.getByTestId('linkage-active').getByText(`v${v0}`).waitFor()
+      // The template is a CSV with the columns the server expects.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('import-template').click()])
+      assert.equal(download.suggestedFilename(), 'linkage-template.csv')
+      const { readFileSync } = await import('node:fs')
+      assert.ok(readFileSync(await download.path(), 'utf8').includes(header), 'template header')
+
+      await page.getByTestId('import-file').setInputFiles({ name: 'linkage-bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) })
+      const errors = page.getByTestId('import-errors')
+      await errors.waitFor()
+      const table = await page.getByTestId('import-error-table').innerText()
+      assert.ok(/\b3\b/.test(table) && table.includes('lead') && table.includes('D-NO-SUCH'), `row 3, field lead: ${table}`)
+      await page.getByTestId('linkage-active').getByText(`v${v0}`).waitFor()
+      const after = await apiGet(base, token, '/linkage-rules')
+      assert.equal(after.versions.length, current.versions.length, 'nothing was written')
+      await shot(page, 'linkage-import-rejected')
+
+      await page.getByTestId('import-file').setInputFiles({ name: 'linkage-good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) })
+      await page.getByTestId('import-ok').getByText(`${v0 + 1}`).waitFor()
+      await page.getByTestId('linkage-active').getByText(`v${v0 + 1}`).waitFor()
+      assert.equal(await page.getByTestId('import-errors').count(), 0, 'the errors are gone')
+      await page.getByTestId('linkage-count').getByText(String(current.rules.length), { exact: true }).waitFor()
+      assert.ok((await page.getByTestId('linkage-version').innerText()).includes(`v${v0 + 1}`), 'the new version is shown')
+      await shot(page, 'linkage-import-accepted')
     },
   },
 ]

@@ -53,6 +53,8 @@ interface Options {
   method?: string
   body?: unknown
   form?: Record<string, string>
+  /** multipart/form-data (file uploads); the browser sets the boundary */
+  formData?: FormData
   query?: Query
   auth?: boolean
   signal?: AbortSignal
@@ -61,7 +63,9 @@ interface Options {
 export async function api<T = any>(path: string, opts: Options = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   let body: BodyInit | undefined
-  if (opts.form) {
+  if (opts.formData) {
+    body = opts.formData
+  } else if (opts.form) {
     body = new URLSearchParams(opts.form)
     headers['Content-Type'] = 'application/x-www-form-urlencoded'
   } else if (opts.body !== undefined) {
@@ -95,6 +99,13 @@ export async function api<T = any>(path: string, opts: Options = {}): Promise<T>
     throw new ApiError(res.status, data)
   }
   return data as T
+}
+
+/** Upload one file as multipart `file` (attachments, admin imports). */
+export function upload<T = any>(path: string, file: Blob, name?: string, query?: Query): Promise<T> {
+  const fd = new FormData()
+  fd.append('file', file, name ?? (file as File).name ?? 'file')
+  return api<T>(path, { formData: fd, query, method: 'POST' })
 }
 
 /** Read a server-sent-events stream with the bearer token (EventSource cannot send headers). */

@@ -20,7 +20,7 @@ const zh = {
     attachments: '附件', actions: '可执行操作', noActions: '当前没有您可执行的操作', reveal: '查看完整信息',
     revealReason: '查看原因', masked: '个人信息已脱敏', routing: '智能分派建议', reply: '答复内容',
     remaining: '剩余', overdueBy: '已超时', map: '位置', co_handlers: '协办情况', urges: '督办次数',
-    openDetail: '打开', noLocation: '无坐标',
+    openDetail: '打开', noLocation: '无坐标', preview: '点击查看大图', revealed: '已显示完整信息（已记入审计）',
   },
   filters: {
     status: '状态', department: '部门', category: '分类', region: '区域编码', channel: '渠道', dateRange: '受理日期',
@@ -31,7 +31,8 @@ const zh = {
     title: '来电受理', content: '诉求内容', address: '地址', pick: '在地图上点选位置', callerName: '来电人姓名',
     callerPhone: '联系电话', channel: '渠道', category: '诉求分类（可选）', urgency: '紧急程度（可选）',
     submit: '提交受理', accepted: '受理成功', readBack: '请向来电人复述工单号', nextStep: '下一步', another: '继续受理',
-    picked: '已选位置', clearPick: '清除', photos: '照片', addPhoto: '添加照片',
+    picked: '已选位置', clearPick: '清除', photos: '照片', addPhoto: '添加照片', removePhoto: '删除',
+    uploading: '上传中…', photoHint: 'JPEG/PNG/WebP/GIF 或 PDF，每个不超过 10 MB，最多 10 个',
   },
   dispatch: {
     title: '派单队列', dispatch: '派单', merge: '合并', cancel: '撤销', suggestions: '分派建议', reason: '原因',
@@ -56,8 +57,40 @@ const zh = {
     import: '导入 GeoJSON', importHint: '选择 GeoJSON 文件（FeatureCollection，properties 含 code/name/level/parent_code）',
     imported: '已导入 {n} 个区域', level: '层级', newUser: '新建用户', username: '用户名', password: '初始密码',
     displayName: '姓名', role: '角色', regionCode: '辖区编码', deptCode: '部门编码', active: '启用', version: '版本',
-    limits: '时限',
+    limits: '时限', importCsv: '导入 CSV', template: '下载模板', currentCsv: '导出当前清单（CSV）',
+    importOk: '导入成功：{n} 条', importVersion: '导入成功：已生成并启用第 {v} 版', rejected: '导入被拒绝，未做任何更改',
+    row: '行', field: '字段', message: '问题', featureRow: '要素序号', region: '辖区', department: '所属部门',
+    regionHint: '督办人员选街道或区，网格员选单元网格', phone: '电话', created: '已创建用户 {u}',
+    csvHint: 'CSV（UTF-8 或 GB18030），第一行为列名：{cols}',
   },
+  enum: {} as Record<string, Record<string, string>>,
+}
+
+/** English labels of the server's choices (GET /meta/choices gives Chinese only), by value. */
+export const ENUM_EN: Record<string, Record<string, string>> = {
+  statuses: {
+    received: 'Received', pending_dispatch: 'Awaiting dispatch', dispatched: 'Dispatched', accepted: 'Accepted',
+    in_progress: 'In progress', replied: 'Replied', reopened: 'Reopened', returned: 'Returned', closed: 'Closed',
+    merged: 'Merged', cancelled: 'Cancelled',
+  },
+  actions: {
+    receive: 'Receive', link: 'Link appeal', submit: 'Send to dispatch queue', dispatch: 'Dispatch', accept: 'Accept',
+    return: 'Return', start: 'Start handling', request_extension: 'Request extension', approve_extension: 'Approve extension',
+    deny_extension: 'Deny extension', co_reply: 'Co-handler feedback', reply: 'Reply', urge: 'Urge', rate: 'Rate',
+    reject_reply: 'Send back for rework', close: 'Close', merge: 'Merge', cancel: 'Cancel', comment: 'Comment',
+  },
+  channels: {
+    hotline: '12345 hotline', web: 'Website', wechat: 'WeChat mini-program', sms: 'SMS', mailbox: "Mayor's mailbox",
+    app: 'App', grid_patrol: 'Grid patrol', sensor: 'Sensor', open311: 'Open311',
+  },
+  roles: {
+    admin: 'Administrator', dispatcher: 'Dispatcher', operator: 'Hotline operator', department_handler: 'Department handler',
+    grid_worker: 'Grid worker', supervisor: 'Supervisor', leader: 'Leader / command centre', resident: 'Resident',
+  },
+  ratings: { satisfied: 'Satisfied', basically_satisfied: 'Basically satisfied', unsatisfied: 'Unsatisfied' },
+  urgencies: { normal: 'Normal', urgent: 'Urgent' },
+  sla_statuses: { normal: 'On track', warning: 'Warning', overdue: 'Overdue' },
+  region_levels: { city: 'City', district: 'District', street: 'Street', community: 'Community', grid: 'Unit grid' },
 }
 
 const en: typeof zh = {
@@ -80,7 +113,7 @@ const en: typeof zh = {
     attachments: 'Attachments', actions: 'Actions', noActions: 'No action is yours to take now', reveal: 'Show full details',
     revealReason: 'Reason', masked: 'Personal data masked', routing: 'Routing suggestions', reply: 'Reply',
     remaining: 'left', overdueBy: 'overdue by', map: 'Location', co_handlers: 'Co-handling', urges: 'Urged',
-    openDetail: 'Open', noLocation: 'no coordinates',
+    openDetail: 'Open', noLocation: 'no coordinates', preview: 'Click for a larger view', revealed: 'Full details shown (audited)',
   },
   filters: {
     status: 'Status', department: 'Department', category: 'Category', region: 'Region code', channel: 'Channel', dateRange: 'Received',
@@ -91,7 +124,8 @@ const en: typeof zh = {
     title: 'Call intake', content: 'What the caller says', address: 'Address', pick: 'Pick the place on the map', callerName: 'Caller name',
     callerPhone: 'Phone', channel: 'Channel', category: 'Category (optional)', urgency: 'Urgency (optional)',
     submit: 'Record appeal', accepted: 'Recorded', readBack: 'Read the ticket number back to the caller', nextStep: 'Next step', another: 'Next call',
-    picked: 'Picked', clearPick: 'Clear', photos: 'Photos', addPhoto: 'Add photo',
+    picked: 'Picked', clearPick: 'Clear', photos: 'Photos', addPhoto: 'Add photo', removePhoto: 'Remove',
+    uploading: 'Uploading…', photoHint: 'JPEG/PNG/WebP/GIF or PDF, up to 10 MB each, at most 10',
   },
   dispatch: {
     title: 'Dispatch queue', dispatch: 'Dispatch', merge: 'Merge', cancel: 'Cancel', suggestions: 'Suggestions', reason: 'Reason',
@@ -116,8 +150,13 @@ const en: typeof zh = {
     import: 'Import GeoJSON', importHint: 'Choose a GeoJSON FeatureCollection (properties: code, name, level, parent_code)',
     imported: '{n} regions imported', level: 'Level', newUser: 'New user', username: 'Username', password: 'Initial password',
     displayName: 'Name', role: 'Role', regionCode: 'Region code', deptCode: 'Department code', active: 'Active', version: 'Version',
-    limits: 'Limits',
+    limits: 'Limits', importCsv: 'Import CSV', template: 'Download template', currentCsv: 'Export current list (CSV)',
+    importOk: 'Imported: {n} rows', importVersion: 'Imported: version {v} is now active', rejected: 'Import rejected; nothing was changed',
+    row: 'Row', field: 'Field', message: 'Problem', featureRow: 'Feature', region: 'Jurisdiction', department: 'Department',
+    regionHint: 'Supervisors: a street or district; grid workers: a unit grid', phone: 'Phone', created: 'User {u} created',
+    csvHint: 'CSV (UTF-8 or GB18030), first line the column names: {cols}',
   },
+  enum: ENUM_EN,
 }
 
 const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('cityloop.lang') : null

@@ -62,6 +62,12 @@ export function loadDepartments(): Promise<Department[]> {
   })
   return deptP
 }
+/** Forget cached reference data after an import, so the next load reads the new rows. */
+export function resetReference(...what: ('departments' | 'categories' | 'rules')[]): void {
+  if (what.includes('departments')) deptP = null
+  if (what.includes('categories')) catP = null
+  if (what.includes('rules')) rulesP = null
+}
 let catP: Promise<Category[]> | null = null
 export function loadCategories(): Promise<Category[]> {
   catP ??= api<Category[]>('/categories', { auth: false }).then((c) => (ref_.categories = c)).catch((e) => {
@@ -89,10 +95,14 @@ function find(kind: keyof Choices, value: string | null | undefined): Choice | u
   return value ? ref_.choices?.[kind].find((c) => c.value === value) : undefined
 }
 
-/** The label the server gives a value (Chinese); in English mode the value itself, readable. */
+/** The label the server gives a value (Chinese); in English mode the console's own English
+ *  label (i18n `enum.<kind>.<value>`), else the value made readable. */
 export function label(kind: keyof Choices, value: string | null | undefined): string {
   if (!value) return ''
-  if (i18n.global.locale.value === 'en') return humanize(value)
+  if (i18n.global.locale.value === 'en') {
+    const key = `enum.${kind}.${value}`
+    return i18n.global.te(key, 'en') ? i18n.global.t(key) : humanize(value)
+  }
   return find(kind, value)?.label ?? value
 }
 

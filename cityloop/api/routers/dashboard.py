@@ -46,11 +46,14 @@ def console_config(ctx: Ctx) -> dict[str, Any]:
             .where(RegionRow.level == "city")
             .limit(1)
         ).first()
-    center = None
+    lon_min, lon_max, lat_min, lat_max = bounds
+    center: list[float] | None = None
     if city is not None and city.center_lon is not None:
         center = [city.center_lat, city.center_lon]
-    elif bounds[0] is not None:
-        center = [(bounds[2] + bounds[3]) / 2, (bounds[0] + bounds[1]) / 2]
+    elif (
+        lon_min is not None and lon_max is not None and lat_min is not None and lat_max is not None
+    ):
+        center = [(lat_min + lat_max) / 2, (lon_min + lon_max) / 2]
     return {
         "tile_url": ctx.settings.tile_url or None,
         "tile_attribution": ctx.settings.tile_attribution,
