@@ -221,6 +221,28 @@ export const scenarios = [
     },
   },
   {
+    name: "a grid worker sees the community database masked; a resident sees the wish wall",
+    async run({ newPage, shot }) {
+      const grid = await newPage()
+      await login(grid, 'grid')
+      await grid.goto('/community/registry')
+      await grid.getByRole('heading', { name: '社区数据库' }).waitFor()
+      const row = grid.locator('.el-table__body tr').first()
+      await row.waitFor()
+      // ID numbers and phones are masked for a grid worker until they ask to see one.
+      const cells = await row.locator('td').allInnerTexts()
+      assert.ok(cells.some((c) => /\*{4}/.test(c)), `masked personal data expected, got ${cells}`)
+      await shot(grid, 'community-registry-grid')
+      const resident = await newPage()
+      await login(resident, 'resident')
+      await resident.goto('/community/wishes')
+      await resident.getByRole('heading', { name: '心愿墙' }).waitFor()
+      await resident.getByTestId('wish').first().waitFor()
+      assert.ok((await resident.getByTestId('wish').count()) > 0, 'the demo community has wishes')
+      await shot(resident, 'community-wish-wall')
+    },
+  },
+  {
     name: "a supervisor of one street cannot open another street's order",
     async run({ base, newPage, shot }) {
       const supToken = await apiLogin(base, 'supervisor')

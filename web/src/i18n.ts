@@ -6,6 +6,7 @@ const zh = {
     screen: '指挥大屏', intake: '来电受理', dispatch: '派单队列', orders: '工单列表', inbox: '部门待办',
     grid: '网格工作台', portal: '群众服务', admin: '系统管理', regions: '区域网格', departments: '部门',
     taxonomy: '诉求分类', linkage: '联动清单', users: '用户',
+    registry: '社区数据库', wishes: '心愿墙', snaps: '随手拍', points: '积分', mediation: '矛盾调解',
   },
   common: {
     search: '查询', reset: '重置', submit: '提交', cancel: '取消', confirm: '确定', loading: '加载中…',
@@ -99,6 +100,7 @@ const en: typeof zh = {
     screen: 'Command centre', intake: 'Call intake', dispatch: 'Dispatch queue', orders: 'Work orders', inbox: 'Department inbox',
     grid: 'Grid worker', portal: 'Residents', admin: 'Administration', regions: 'Regions & grids', departments: 'Departments',
     taxonomy: 'Taxonomy', linkage: 'Linkage list', users: 'Users',
+    registry: 'Community database', wishes: 'Wish wall', snaps: 'Snap reports', points: 'Points', mediation: 'Mediation',
   },
   common: {
     search: 'Search', reset: 'Reset', submit: 'Submit', cancel: 'Cancel', confirm: 'OK', loading: 'Loading…',

@@ -24,6 +24,12 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/taxonomy', component: () => import('./pages/admin/TaxonomyPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/linkage', component: () => import('./pages/admin/LinkagePage.vue'), meta: { roles: ['admin', 'dispatcher'] } },
       { path: 'admin/users', component: () => import('./pages/admin/UsersPage.vue'), meta: { roles: ['admin'] } },
+      // 社区 (community database and participation)
+      { path: 'community/registry', component: () => import('./views/community/RegistryPage.vue'), meta: { roles: ['admin', 'grid_worker', 'supervisor', 'dispatcher', 'leader'] } },
+      { path: 'community/wishes', component: () => import('./views/community/WishWall.vue'), meta: { roles: ['resident', 'admin', 'grid_worker', 'supervisor', 'dispatcher', 'leader'] } },
+      { path: 'community/snaps', component: () => import('./views/community/SnapReports.vue'), meta: { roles: ['resident', 'admin', 'grid_worker', 'supervisor', 'dispatcher', 'leader'] } },
+      { path: 'community/points', component: () => import('./views/community/PointsPage.vue'), meta: { roles: ['resident', 'admin', 'grid_worker', 'supervisor'] } },
+      { path: 'community/mediation', component: () => import('./views/community/MediationPage.vue'), meta: { roles: ['admin', 'grid_worker', 'supervisor', 'leader'] } },
     ],
   },
   { path: '/:pathMatch(.*)*', redirect: '/' },
