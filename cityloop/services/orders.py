@@ -24,7 +24,6 @@ from cityloop.domain.orders import Actor, Command, WorkOrder
 from cityloop.domain.privacy import mask_address, mask_name, mask_phone
 from cityloop.domain.sla import TimeLimit
 from cityloop.domain.statuses import (
-    OPEN,
     TERMINAL,
     WITH_DEPARTMENT,
     Action,
@@ -640,16 +639,3 @@ def _event_view(e: OrderEventRow) -> dict[str, Any]:
         "note": e.note,
         "data": e.data,
     }
-
-
-__all__ = [
-    "OPEN",
-    "ActionInput",
-    "Conflict",
-    "NotFound",
-    "OrderFilters",
-    "act",
-    "get_order",
-    "list_orders",
-    "reveal",
-]
