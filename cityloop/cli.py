@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cityloop.analytics.cli import analyse_app, report_app
 from cityloop.community.cli import community_app
 from cityloop.geo.regions import ImportRejected
 from cityloop.nlp.cli import model_app
@@ -25,6 +26,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(open311_app, name="open311")
 app.add_typer(model_app, name="model")
 app.add_typer(community_app, name="community")
+app.add_typer(report_app, name="report")
+app.add_typer(analyse_app, name="analyse")
 app.add_typer(sensing_app, name="sensing")
 app.add_typer(simulate_app, name="simulate")
 

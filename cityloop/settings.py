@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     # (urlsafe base64 of 32 bytes); empty: generated once into data_dir/community_key.
     community_key: str = ""
     community_config: Path | None = None  # a city's own community.yaml (points rules …)
+    # Evaluation and early warning (考核评价, 预测预警); see docs/EVALUATION.md.
+    analytics_accept_limit: str = "1d"  # accepted within this counts as responded
+    analytics_score_weights: str = "response=0.30,resolution=0.35,satisfaction=0.35"
+    analytics_refresh_days: int = 62  # trailing days the KPI rollup refresh recomputes
+    analytics_warning_alpha: float = 0.001  # significance of the spike test
+    analytics_warning_min_excess: int = 3
+    analytics_warning_baseline_days: int = 56
+    analytics_hot_window_days: int = 30
     # Intelligent perception (智能感知): the MQTT broker and the sensing consumer.
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883

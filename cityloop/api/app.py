@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 import cityloop
+from cityloop.analytics.router import router as analytics_router
 from cityloop.api import problems
 from cityloop.api.routers import (
     appeals,
@@ -48,6 +49,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         app.include_router(router)
     app.include_router(open311_router)
     app.include_router(community_router)
+    app.include_router(analytics_router)
     app.include_router(sensing_router)
 
     @app.get("/api/v1/health", tags=["health"], operation_id="health")
