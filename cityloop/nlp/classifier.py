@@ -8,6 +8,16 @@ features), stacked by a multinomial logistic regression fitted on out-of-fold sc
 stacker both combines the two models and calibrates the probabilities that routing thresholds.
 Both base models are linear, so each collapses to one coefficient matrix and prediction is a
 single sparse product.
+
+Head block (head_chars=40): a second char 1-3-gram TF-IDF over the first 40 characters, i.e. the
+title where there is one (compose_text puts it first) or the opening of the body. Titles are
+short and topical; in the concatenated text they were drowned by long bodies. CV macro-F1
+0.9072 -> 0.9099 for ~0.1 ms per text. Tried on top (5-fold CV, seed 42, macro-F1): head 25
+chars 0.9094; head weight 1.5 0.9051; + Complement NB member (members=("svm", "nbsvm", "cnb"))
+0.9100 (kept optional); balanced class weights in the stacker 0.9051. Semi-supervised, with the
+2,773 unlabelled Teddy appeals not duplicating a labelled one (opt-in, off by default):
+unlabeled_texts (vocabulary and idf also from them) 0.9068; + self_training_threshold=0.9
+(confident pseudo-labels join every training fold) 0.9088 at twice the training time.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 from cityloop.nlp.features import CharNgramTfidf
@@ -39,6 +50,9 @@ from cityloop.nlp.segment import add_words, get_segmenter, tokenize
 # segmented words (slow: jieba is pure Python); "none" = char n-grams only.
 WORD_MODES = ("lexicon", "jieba", "none")
 LEXICON_NGRAMS = (2, 4)
+# Base models of the stack: "svm" = class-weighted LinearSVC, "nbsvm" = NB-SVM, "cnb" =
+# Complement Naive Bayes on the TF-IDF features (all linear: one coefficient matrix each).
+MEMBERS = ("svm", "nbsvm", "cnb")
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 FORMAT_VERSION = 1
@@ -83,6 +97,15 @@ class AppealClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
         calibration_folds: int = 3,
         user_words: Sequence[str] = (),
         random_state: int = 0,
+        head_chars: int = 40,
+        head_ngram_range: tuple[int, int] = (1, 3),
+        head_weight: float = 1.0,
+        members: Sequence[str] = ("svm", "nbsvm"),
+        cnb_alpha: float = 0.3,
+        stacker_c: float = 1.0,
+        stacker_class_weight: str | None = None,
+        unlabeled_texts: Sequence[str] = (),
+        self_training_threshold: float | None = None,
     ) -> None:
         self.char_ngram_range = char_ngram_range
         self.char_min_df = char_min_df
@@ -97,6 +120,15 @@ class AppealClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
         self.calibration_folds = calibration_folds
         self.user_words = user_words
         self.random_state = random_state
+        self.head_chars = head_chars
+        self.head_ngram_range = head_ngram_range
+        self.head_weight = head_weight
+        self.members = members
+        self.cnb_alpha = cnb_alpha
+        self.stacker_c = stacker_c
+        self.stacker_class_weight = stacker_class_weight
+        self.unlabeled_texts = unlabeled_texts
+        self.self_training_threshold = self_training_threshold
 
     # -- features ---------------------------------------------------------------------------
     def _prepare(self, texts: Iterable[str]) -> list[str]:
@@ -136,13 +168,27 @@ class AppealClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
                 min_df=min_df,
             )
             blocks.append(self.word_vectorizer_.fit_transform(norm))
+        self.head_vectorizer_: CharNgramTfidf | None = None
+        if self.head_chars > 0:
+            self.head_vectorizer_ = CharNgramTfidf(
+                ngram_range=self.head_ngram_range, min_df=min_df, max_chars=self.head_chars
+            )
+            blocks.append(self._weigh_head(self.head_vectorizer_.fit_transform(norm)))
         return sp.hstack(blocks, format="csr")
 
     def _features(self, norm: list[str]) -> sp.csr_matrix:
         blocks = [self.char_vectorizer_.transform(norm)]
         if self.word_vectorizer_ is not None:
             blocks.append(self.word_vectorizer_.transform(norm))
+        head = getattr(self, "head_vectorizer_", None)  # absent in models saved before it
+        if head is not None:
+            blocks.append(self._weigh_head(head.transform(norm)))
         return sp.hstack(blocks, format="csr")
+
+    def _weigh_head(self, x: sp.csr_matrix) -> sp.csr_matrix:
+        if self.head_weight != 1.0:  # in place: no copy of the block on the default path
+            x.data *= self.head_weight
+        return x
 
     def feature_names(self) -> np.ndarray:
         """Column names of the feature matrix (char n-grams, then words); cached."""
@@ -151,21 +197,43 @@ class AppealClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
             names = [self.char_vectorizer_.get_feature_names_out()]
             if self.word_vectorizer_ is not None:
                 names.append(self.word_vectorizer_.get_feature_names_out())
+            head = getattr(self, "head_vectorizer_", None)
+            if head is not None:
+                names.append(head.get_feature_names_out())
             cached = np.concatenate(names)
             self._feature_names = cached
         return cached
 
     # -- base models ------------------------------------------------------------------------
+    def _members(self) -> list[str]:
+        members = list(self.members)
+        bad = [m for m in members if m not in MEMBERS]
+        if bad or not members:
+            raise ValueError(f"members must be a non-empty subset of {MEMBERS}, not {members!r}")
+        return members
+
     def _fit_base(self, x: sp.csr_matrix, y: np.ndarray) -> list[_LinearScores]:
-        k = len(self.classes_)
+        return [getattr(self, f"_fit_{m}")(x, y) for m in self._members()]
+
+    def _fit_svm(self, x: sp.csr_matrix, y: np.ndarray) -> _LinearScores:
         svm = LinearSVC(
             C=self.svm_c, class_weight=self.class_weight, random_state=self.random_state
         )
         svm.fit(x, y)
         coef, icpt = svm.coef_, svm.intercept_
-        if k == 2:  # binary LinearSVC has one row; mirror it so both classes get a score
+        if len(self.classes_) == 2:  # binary LinearSVC has one row; mirror it for both classes
             coef, icpt = np.vstack([-coef, coef]), np.concatenate([-icpt, icpt])
-        models = [_LinearScores(coef, icpt)]
+        return _LinearScores(coef, icpt)
+
+    def _fit_cnb(self, x: sp.csr_matrix, y: np.ndarray) -> _LinearScores:
+        # Complement NB's score is x·log-weights (no prior term for several classes); rows are
+        # centred per feature so the stacker sees the class contrast, not the text length.
+        cnb = ComplementNB(alpha=self.cnb_alpha).fit(x, y)
+        coef = np.asarray(cnb.feature_log_prob_)
+        return _LinearScores(coef - coef.mean(axis=0), np.zeros(len(self.classes_)))
+
+    def _fit_nbsvm(self, x: sp.csr_matrix, y: np.ndarray) -> _LinearScores:
+        k = len(self.classes_)
         # NB-SVM (Wang & Manning 2012): per class, scale binary features by the log-count
         # ratio r and fit a one-vs-rest SVM; score = (x*r)·w + b = x·(r*w) + b.
         xb = x.copy()
@@ -181,8 +249,7 @@ class AppealClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
             svc.fit(x.multiply(r).tocsr(), pos)
             nb_coef[c] = r * svc.coef_[0]
             nb_icpt[c] = svc.intercept_[0]
-        models.append(_LinearScores(nb_coef, nb_icpt))
-        return models
+        return _LinearScores(nb_coef, nb_icpt)
 
     @staticmethod
     def _stack(models: list[_LinearScores], x: sp.csr_matrix) -> np.ndarray:
@@ -200,25 +267,54 @@ class AppealClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
         if len(self.classes_) < 2:
             raise ValueError("need at least two classes to train a classifier")
         norm = self._prepare(texts)
-        x = self._fit_features(norm)
-        # Out-of-fold base scores train the stacker, so its probabilities reflect unseen texts.
-        # (The vectorizers saw all rows; idf leakage is negligible next to the model fit.)
-        n_folds = min(self.calibration_folds, int(np.bincount(y).min()))
-        if n_folds >= 2:
-            oof = np.zeros((len(y), 2 * len(self.classes_)))
-            skf = StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state)
-            for tr, te in skf.split(np.zeros(len(y)), y):
-                oof[te] = self._stack(self._fit_base(x[tr], y[tr]), x[te])
-        else:
-            oof = None
-        self.base_models_ = self._fit_base(x, y)
-        if oof is None:
-            oof = self._stack(self.base_models_, x)  # too few rows per class for CV
-        self.calibrator_ = LogisticRegression(C=1.0, max_iter=2000)
-        self.calibrator_.fit(oof, y)
+        unlabeled = self._prepare(self.unlabeled_texts) if len(self.unlabeled_texts) else []
+        # Unlabelled texts (same platform, no labels) widen the vocabulary and the idf.
+        x_all = self._fit_features(norm + unlabeled)
+        x, xu = x_all[: len(norm)], x_all[len(norm) :]
+        self._fit_stack(x, y)
+        self.n_pseudo_ = 0
+        if self.self_training_threshold is not None and xu.shape[0]:
+            # Self-training: unlabelled texts the model is confident about join the training
+            # set with their predicted label (never as held-out rows of the stacker's CV).
+            proba = np.asarray(self.calibrator_.predict_proba(self._stack(self.base_models_, xu)))
+            keep = proba.max(axis=1) >= self.self_training_threshold
+            self.n_pseudo_ = int(keep.sum())
+            if self.n_pseudo_:
+                self._fit_stack(x, y, xu[keep], proba[keep].argmax(axis=1))
         self.n_features_ = x.shape[1]
         self.n_train_ = len(y)
         return self
+
+    def _fit_stack(
+        self,
+        x: sp.csr_matrix,
+        y: np.ndarray,
+        x_extra: sp.csr_matrix | None = None,
+        y_extra: np.ndarray | None = None,
+    ) -> None:
+        """Fit the base models and the stacker; extra (pseudo-labelled) rows only ever train."""
+
+        def with_extra(xs: sp.csr_matrix, ys: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+            if x_extra is None or y_extra is None:
+                return xs, ys
+            return sp.vstack([xs, x_extra], format="csr"), np.concatenate([ys, y_extra])
+
+        # Out-of-fold base scores train the stacker, so its probabilities reflect unseen texts.
+        # (The vectorizers saw all rows; idf leakage is negligible next to the model fit.)
+        n_folds = min(self.calibration_folds, int(np.bincount(y).min()))
+        oof: np.ndarray | None = None
+        if n_folds >= 2:
+            oof = np.zeros((len(y), len(self._members()) * len(self.classes_)))
+            skf = StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state)
+            for tr, te in skf.split(np.zeros(len(y)), y):
+                oof[te] = self._stack(self._fit_base(*with_extra(x[tr], y[tr])), x[te])
+        self.base_models_ = self._fit_base(*with_extra(x, y))
+        if oof is None:
+            oof = self._stack(self.base_models_, x)  # too few rows per class for CV
+        self.calibrator_ = LogisticRegression(
+            C=self.stacker_c, class_weight=self.stacker_class_weight, max_iter=2000
+        )
+        self.calibrator_.fit(oof, y)
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         return self._stack(self.base_models_, self._features(self._prepare(texts)))
@@ -288,7 +384,11 @@ class AppealClassifier(BaseEstimator, ClassifierMixin):  # type: ignore[misc]
             "format_version": FORMAT_VERSION,
             "class": "AppealClassifier",
             "classes": [str(c) for c in self.classes_],
-            "params": {k: _jsonable(v) for k, v in self.get_params().items()},
+            "params": {
+                k: len(v) if k == "unlabeled_texts" else _jsonable(v)  # a count, not the texts
+                for k, v in self.get_params().items()
+            },
+            "n_pseudo_labeled": int(getattr(self, "n_pseudo_", 0)),
             "n_features": int(self.n_features_),
             "n_train": int(self.n_train_),
             "sklearn_version": sklearn.__version__,

@@ -96,3 +96,39 @@ def test_threshold_ties_admitted_together() -> None:
     proba = np.array([[0.95, 0.05], [0.9, 0.1], [0.9, 0.1]])
     y = np.array([0, 0, 1])
     assert threshold_for_precision(proba, y, 0.95) == pytest.approx(0.95)
+
+
+def test_head_block_and_cnb_member() -> None:
+    texts, labels = make_corpus()
+    model = AppealClassifier(head_chars=12, members=("svm", "nbsvm", "cnb")).fit(texts, labels)
+    held = [t for t, _ in HELD_OUT]
+    assert model.predict(held) == [lab for _, lab in HELD_OUT]
+    assert len(model.feature_names()) == model.n_features_
+    assert model.decision_function(held).shape == (len(held), 3 * 4)
+    terms = [t for t, _ in model.explain("医院挂号难，排队很久", k=8)]
+    assert any("医院" in t or "挂号" in t for t in terms[:4])
+    heavy = AppealClassifier(head_chars=12, head_weight=2.0).fit(texts, labels)
+    assert heavy.predict(held) == [lab for _, lab in HELD_OUT]
+    assert AppealClassifier(head_chars=0).fit(texts, labels).head_vectorizer_ is None
+
+
+def test_members_validated() -> None:
+    texts, labels = make_corpus(per_class=4)
+    with pytest.raises(ValueError):
+        AppealClassifier(members=("svm", "bert")).fit(texts, labels)
+    with pytest.raises(ValueError):
+        AppealClassifier(members=()).fit(texts, labels)
+
+
+def test_unlabeled_and_self_training(tmp_path: Path) -> None:
+    texts, labels = make_corpus()
+    unlabeled, _ = make_corpus(per_class=6, seed=1)
+    model = AppealClassifier(
+        unlabeled_texts=unlabeled, self_training_threshold=0.5, stacker_class_weight="balanced"
+    ).fit(texts, labels)
+    assert 0 < model.n_pseudo_ <= len(unlabeled)
+    assert model.n_train_ == len(texts)
+    held = [t for t, _ in HELD_OUT]
+    assert model.predict(held) == [lab for _, lab in HELD_OUT]
+    meta = (model.save(tmp_path / "m") / "model.json").read_text("utf-8")
+    assert unlabeled[0] not in meta  # metadata records how many, not the texts
