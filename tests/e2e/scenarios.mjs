@@ -294,6 +294,9 @@ export const scenarios = [
       assert.ok((await page.getByTestId('league').locator('tbody tr').count()) > 0, 'league rows')
       await page.locator('[data-testid=live].on').waitFor({ timeout: 20000 })
       await page.waitForTimeout(800) // let chart animations finish for the screenshot
+      // Hot issues (热点) sit beside the league table; the demo history has some.
+      await page.getByTestId('hot-issues').locator('li').first().waitFor()
+      assert.ok((await page.getByTestId('hot-issues').locator('li').count()) > 0, 'hot issues listed')
       await shot(page, 'command-centre-1920')
     },
   },
