@@ -1,5 +1,4 @@
 import { createApp } from 'vue'
-import 'element-plus/dist/index.css'
 import 'leaflet/dist/leaflet.css'
 import './style.css'
 import App from './App.vue'
