@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,19 +100,23 @@ class AppealDraft:
 
 def submit_appeal(ctx: CityLoop, data: AppealInput, actor: Actor) -> IntakeResult:
     draft = draft_appeal(ctx, data, actor)
-    with ctx.uow() as uow:
-        try:
-            save_draft(uow.session, draft)
-            uow.commit()
-        except IntegrityError:
-            # The unique (channel, external_id) key keeps a channel's id from being taken
-            # twice, also between concurrent requests: answer with the appeal already there.
-            if data.external_id:
-                uow.session.rollback()
-                existing = find_existing(ctx, data.channel, data.external_id)
-                if existing is not None:
-                    return existing
-            raise
+    try:
+        if ctx.engine.dialect.name == "postgresql" and draft.linked_to is None:
+            # One statement writes the whole appeal and is atomic by itself: in autocommit it
+            # needs no separate BEGIN and COMMIT round trips.
+            with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                _write(conn, draft)
+        else:
+            with ctx.uow() as uow:
+                save_draft(uow.session, draft)
+                uow.commit()
+    except IntegrityError:
+        # The unique (channel, external_id) key keeps a channel's id from being taken
+        # twice, also between concurrent requests: answer with the appeal already there.
+        existing = find_existing(ctx, data.channel, data.external_id) if data.external_id else None
+        if existing is not None:
+            return existing
+        raise
     log.info(
         "appeal received on %s, %s",
         data.channel.value,
@@ -322,7 +326,10 @@ def save_draft(session: Session, draft: AppealDraft) -> None:
     Intake is the hottest path: on PostgreSQL one statement writes everything
     (store/fast_insert.py); elsewhere four Core INSERTs with a constant shape, so SQLAlchemy
     compiles each once."""
-    conn = session.connection()
+    _write(session.connection(), draft)
+
+
+def _write(conn: Connection, draft: AppealDraft) -> None:
     if draft.linked_to is not None:
         draft.appeal.work_order_id = draft.linked_to
         draft.appeal.id = conn.execute(
