@@ -4,7 +4,6 @@ resident, where a community is."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +14,8 @@ from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import Role
 from cityloop.services.context import CityLoop
 from cityloop.services.orders import NotFound
-from cityloop.store.models import AuditRow, RegionRow, utcnow
+from cityloop.store.models import RegionRow
+from cityloop.store.repositories import add_audit as audit
 
 __all__ = ["NotFound", "audit", "require", "resident_of", "region_center", "category_by_path"]
 
@@ -23,19 +23,6 @@ __all__ = ["NotFound", "audit", "require", "resident_of", "region_center", "cate
 def require(actor: Actor, roles: Iterable[Role], what: str = "this") -> None:
     if actor.role not in set(roles):
         raise PermissionDenied(f"角色 {actor.role.value} 不能 {what}")
-
-
-def audit(session: Session, actor: Actor, action: str, target: str, detail: dict[str, Any]) -> None:
-    session.add(
-        AuditRow(
-            at=utcnow(),
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            action=action,
-            target=target,
-            detail={"role": actor.role.value, **detail},
-        )
-    )
 
 
 def resident_of(session: Session, actor: Actor) -> tuple[ResidentRow, HouseholdRow]:

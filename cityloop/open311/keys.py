@@ -24,7 +24,8 @@ from cityloop.domain.orders import Actor
 from cityloop.open311.store import Open311ClientRow
 from cityloop.services.context import CityLoop
 from cityloop.services.orders import NotFound
-from cityloop.store.models import AuditRow, utcnow
+from cityloop.store.models import utcnow
+from cityloop.store.repositories import add_audit
 
 KEY_PREFIX = "o311_"
 DEFAULT_RATE_LIMIT = 60
@@ -49,16 +50,7 @@ def hash_key(key: str) -> str:
 
 
 def _audit(session: Session, actor: Actor | None, action: str, name: str, **detail: object) -> None:
-    session.add(
-        AuditRow(
-            at=utcnow(),
-            actor_id=actor.user_id if actor else None,
-            actor_name=actor.name if actor else "命令行 cli",
-            action=action,
-            target=f"open311_client:{name}"[:100],
-            detail={"role": actor.role.value if actor else "cli", **detail},
-        )
-    )
+    add_audit(session, actor, action, f"open311_client:{name}", dict(detail))
 
 
 def create_key(

@@ -37,13 +37,12 @@ from cityloop.services.reference import Reference
 from cityloop.store.models import (
     AppealRow,
     AssignmentRow,
-    AuditRow,
     NotificationRow,
     OrderEventRow,
     WorkOrderRow,
     utcnow,
 )
-from cityloop.store.repositories import append_events, order_from_row, order_to_row
+from cityloop.store.repositories import add_audit, append_events, order_from_row, order_to_row
 
 log = logging.getLogger("cityloop.orders")
 
@@ -568,7 +567,7 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
         )
         if audit and unmasked and actor.role is not Role.RESIDENT:
             # Every read of personal data by a role that sees it is on the record.
-            _audit(session, actor, "read_personal_data", row.ticket_no, {"order_id": row.id})
+            add_audit(session, actor, "read_personal_data", row.ticket_no, {"order_id": row.id})
             uow.commit()
     return detail
 
@@ -591,24 +590,9 @@ def reveal(ctx: CityLoop, order_id: int, actor: Actor, reason: str) -> list[dict
                 select(AppealRow).where(AppealRow.work_order_id == row.id).order_by(AppealRow.id)
             ).scalars()
         )
-        _audit(session, actor, "reveal_personal_data", row.ticket_no, {"reason": reason})
+        add_audit(session, actor, "reveal_personal_data", row.ticket_no, {"reason": reason})
         uow.commit()
         return [_appeal_view(a, True) for a in appeals]
-
-
-def _audit(
-    session: Session, actor: Actor, action: str, target: str, detail: dict[str, Any]
-) -> None:
-    session.add(
-        AuditRow(
-            at=utcnow(),
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            action=action,
-            target=target,
-            detail={"role": actor.role.value, **detail},
-        )
-    )
 
 
 def _appeal_view(a: AppealRow, unmasked: bool) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from cityloop.domain.orders import (
+    Actor,
     Assignment,
     AssignmentRole,
     AssignmentState,
@@ -16,7 +17,7 @@ from cityloop.domain.orders import (
     WorkOrder,
 )
 from cityloop.domain.statuses import OrderStatus, Rating
-from cityloop.store.models import AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
+from cityloop.store.models import AssignmentRow, AuditRow, OrderEventRow, WorkOrderRow, utcnow
 
 _COPIED = (
     "time_limit",
@@ -109,3 +110,19 @@ def get_order_row(session: Session, order_id: int) -> WorkOrderRow | None:
     return session.execute(
         select(WorkOrderRow).where(WorkOrderRow.id == order_id)
     ).scalar_one_or_none()
+
+
+def add_audit(
+    session: Session, actor: Actor | None, action: str, target: str, detail: dict[str, Any]
+) -> None:
+    """One audit-log row (personal-data reads, imports, keys); None is the command line."""
+    session.add(
+        AuditRow(
+            at=utcnow(),
+            actor_id=actor.user_id if actor else None,
+            actor_name=actor.name if actor else "命令行 cli",
+            action=action,
+            target=target[:100],
+            detail={"role": actor.role.value if actor else "cli", **detail},
+        )
+    )
