@@ -36,7 +36,7 @@ class AppealCreate(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     reporter_name: str | None = Field(default=None, max_length=80)
     reporter_phone: str | None = Field(
-        default=None, description="手机 1XXXXXXXXXX 或座机 0XX-XXXXXXXX"
+        default=None, description="手机（1 开头 11 位）或座机（区号-号码，如 0571-88886666）"
     )
     category_code: str | None = Field(default=None, max_length=12)
     urgency: Urgency | None = None
@@ -57,7 +57,9 @@ class AppealCreate(BaseModel):
             return None
         v = v.strip().replace(" ", "")
         if not (MOBILE.match(v) or LANDLINE.match(v)):
-            raise ValueError("not a mainland mobile (1XXXXXXXXXX) or landline (0XX-XXXXXXXX)")
+            raise ValueError(
+                "not a mainland mobile (11 digits from 1) or landline (e.g. 0571-88886666)"
+            )
         return v
 
     @model_validator(mode="after")

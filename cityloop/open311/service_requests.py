@@ -107,7 +107,9 @@ def submit_request(
     content = description if len(description) >= 5 else f"【{service.name}】{description}"
     phone = _one(form, "phone", 40).replace(" ", "") or None
     if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
-        raise bad_request("phone is not a mainland mobile (1XXXXXXXXXX) or landline (0XX-XXXXXXXX)")
+        raise bad_request(
+            "phone is not a mainland mobile (11 digits from 1) or landline (e.g. 0571-88886666)"
+        )
     email = _one(form, "email", 200)
     if email and not _EMAIL.match(email):
         raise bad_request(f"email '{email}' is not an e-mail address")

@@ -311,7 +311,7 @@ export const scenarios = [
       await page.getByTestId('reporter-phone').fill('12345')
       await page.getByTestId('submit-appeal').click()
       await page.getByText('请至少填写5个字').waitFor()
-      await page.getByText('手机号 1XXXXXXXXXX').waitFor()
+      await page.getByText('手机号为 1 开头的 11 位数字').waitFor()
       await page.getByTestId('content').fill('市民来电：人民路与解放路路口的红绿灯不亮了，车辆通行混乱，请尽快处理。')
       await page.getByTestId('reporter-name').fill('王先生')
       await page.getByTestId('reporter-phone').fill('13700001234')
