@@ -58,8 +58,12 @@ def wait_http(port: int, path: str = "/", timeout: float = 60.0) -> None:
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, start_new_session=True,
+        cmd,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 
@@ -72,8 +76,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def _client(
-    port: int, make_body: Callable[[int], bytes], headers: bytes, counter: list[int],
-    total: int, latencies: list[float], statuses: dict[int, int],
+    port: int,
+    make_body: Callable[[int], bytes],
+    headers: bytes,
+    counter: list[int],
+    total: int,
+    latencies: list[float],
+    statuses: dict[int, int],
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     while True:
@@ -84,7 +93,11 @@ async def _client(
         body = make_body(i)
         request = (
             b"POST /api/v1/appeals HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            + headers + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            + headers
+            + b"Content-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
         )
         t0 = time.perf_counter()
         writer.write(request)
@@ -100,8 +113,9 @@ async def _client(
     writer.close()
 
 
-def load(port: int, path_headers: bytes, make_body: Callable[[int], bytes], total: int,
-         concurrency: int) -> dict[str, float | dict[int, int]]:
+def load(
+    port: int, path_headers: bytes, make_body: Callable[[int], bytes], total: int, concurrency: int
+) -> dict[str, float | dict[int, int]]:
     """POST `total` bodies over `concurrency` keep-alive connections; return rate and latency."""
     try:
         import uvloop
@@ -115,10 +129,12 @@ def load(port: int, path_headers: bytes, make_body: Callable[[int], bytes], tota
 
     async def main() -> float:
         t0 = time.perf_counter()
-        await asyncio.gather(*(
-            _client(port, make_body, path_headers, counter, total, latencies, statuses)
-            for _ in range(concurrency)
-        ))
+        await asyncio.gather(
+            *(
+                _client(port, make_body, path_headers, counter, total, latencies, statuses)
+                for _ in range(concurrency)
+            )
+        )
         return time.perf_counter() - t0
 
     elapsed = asyncio.run(main())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -62,7 +63,7 @@ from cityloop.analytics.formulas import (
 )
 from cityloop.analytics.store import AnalyticsStateRow, KpiDailyRow, KpiHistRow
 from cityloop.domain.orders import Actor
-from cityloop.domain.statuses import CHANNEL_LABELS, Channel
+from cityloop.domain.statuses import CHANNEL_LABELS, Channel, Role
 from cityloop.services.context import CityLoop
 from cityloop.services.orders import visibility_clause
 from cityloop.store.models import OrderEventRow, WorkOrderRow
@@ -91,6 +92,12 @@ ROLLUP_DIMS: tuple[str, ...] = (
     "category2",
     "channel",
 )
+# Rolled up within each district and street as well, so a supervisor's tables come from the
+# rollup too (rows keyed by the jurisdiction's code in `scope`).
+SCOPED_ROLLUP_DIMS: dict[str, tuple[str, ...]] = {
+    "district": ("city", "department", "street", "category1", "channel"),
+    "street": ("city", "department", "category1", "channel"),
+}
 KPIS: dict[str, tuple[str, str]] = {
     # kpi: (numerator flag, denominator flag) — what a drill-down lists
     "intake": ("intake", "intake"),
@@ -440,12 +447,12 @@ def _add_hist(cells: Cells, member: str, kind: str, bucket: int, n: int) -> None
     hist[bucket] = hist.get(bucket, 0) + n
 
 
-def _rollup_cells(s: Session, dim: str, start_day: date, end_day: date) -> Cells:
+def _rollup_cells(s: Session, dim: str, scope: str, start_day: date, end_day: date) -> Cells:
     d0, d1 = wh.dayno(start_day), wh.dayno(end_day)
     K = KpiDailyRow
     rows = s.execute(
         select(K.member, *(func.sum(getattr(K, c)) for c in COUNTS))
-        .where(K.dim == dim, K.dayno >= d0, K.dayno < d1)
+        .where(K.dim == dim, K.scope == scope, K.dayno >= d0, K.dayno < d1)
         .group_by(K.member)
     ).all()
     cells: Cells = {
@@ -455,7 +462,7 @@ def _rollup_cells(s: Session, dim: str, start_day: date, end_day: date) -> Cells
     H = KpiHistRow
     for member, kind, bucket, n in s.execute(
         select(H.member, H.kind, H.bucket, func.sum(H.n))
-        .where(H.dim == dim, H.dayno >= d0, H.dayno < d1)  # month starts: whole months
+        .where(H.dim == dim, H.scope == scope, H.dayno >= d0, H.dayno < d1)  # whole months
         .group_by(H.member, H.kind, H.bucket)
     ).all():
         _add_hist(cells, str(member), str(kind), int(bucket), int(n))
@@ -567,40 +574,57 @@ def _insert_rollup(q: _Q, pg: bool) -> None:
             for kind, col in (("accept", "accept_b"), ("reply", "reply_b"))
         )
     ).subquery("h")
-    groups = [q.dims] if pg else [(d,) for d in q.dims]
-    for dims in groups:
-        dim_expr: Any
-        member: Any
-        group: list[Any]
-        hdim: Any
-        hmember: Any
-        hgroup: list[Any]
-        ms = [t[f"m_{d}"] for d in dims]
-        hm = [hist.c[f"m_{d}"] for d in dims]
-        if len(dims) == 1:
-            dim_expr, member, group = literal(dims[0]), ms[0], [t.dayno, ms[0]]
-            hdim, hmember = literal(dims[0]), hm[0]
-            hgroup = [hist.c.dayno, hm[0], hist.c.kind, hist.c.bucket]
-        else:
-            dim_expr = case(*((func.grouping(m) == 0, d) for m, d in zip(ms, dims, strict=True)))
-            member = func.coalesce(*ms)
-            group = [func.grouping_sets(*(tuple_(t.dayno, m) for m in ms))]
-            hdim = case(*((func.grouping(m) == 0, d) for m, d in zip(hm, dims, strict=True)))
-            hmember = func.coalesce(*hm)
-            hgroup = [
-                func.grouping_sets(
-                    *(tuple_(hist.c.dayno, m, hist.c.kind, hist.c.bucket) for m in hm)
-                )
-            ]
-        stmt = select(dim_expr, t.dayno, member, *sums).group_by(*group)
-        s.execute(insert(KpiDailyRow).from_select(["dim", "dayno", "member", *COUNTS], stmt))
-        hstmt = select(
-            hdim, hist.c.dayno, hmember, hist.c.kind, hist.c.bucket, func.count()
-        ).group_by(*hgroup)
+    for keys, group in _grouping(lambda d: t[f"m_{d}"], q.dims, [t.dayno], [], pg):
+        stmt = select(*keys, t.dayno, *sums).group_by(*group)
         s.execute(
-            insert(KpiHistRow).from_select(["dim", "dayno", "member", "kind", "bucket", "n"], hstmt)
+            insert(KpiDailyRow).from_select(["dim", "scope", "member", "dayno", *COUNTS], stmt)
+        )
+    htail = [hist.c.kind, hist.c.bucket]
+    for keys, group in _grouping(lambda d: hist.c[f"m_{d}"], q.dims, [hist.c.dayno], htail, pg):
+        hstmt = select(*keys, hist.c.dayno, *htail, func.count()).group_by(*group)
+        s.execute(
+            insert(KpiHistRow).from_select(
+                ["dim", "scope", "member", "dayno", "kind", "bucket", "n"], hstmt
+            )
         )
     tmp.drop(conn)
+
+
+def _rollup_sets() -> list[tuple[str | None, str]]:
+    """(scope level, dimension) of every rollup grouping: city-wide, then per jurisdiction."""
+    return [(None, d) for d in ROLLUP_DIMS] + [
+        (level, d) for level, dims in SCOPED_ROLLUP_DIMS.items() for d in dims
+    ]
+
+
+def _grouping(
+    col: Callable[[str], Any], dims: tuple[str, ...], lead: list[Any], tail: list[Any], pg: bool
+) -> Iterator[tuple[list[Any], list[Any]]]:
+    """The (dim, scope, member) select columns and the GROUP BY of each rollup statement:
+    one statement with GROUPING SETS on PostgreSQL, where GROUPING()'s bit mask over the member
+    columns tells the sets apart; one statement per set elsewhere."""
+    sets = _rollup_sets()
+
+    def members(level: str | None, dim: str) -> list[Any]:
+        return [col(level), col(dim)] if level else [col(dim)]
+
+    if not pg:
+        for level, dim in sets:
+            scope = col(level) if level else literal("")
+            yield [literal(dim), scope, col(dim)], [*lead, *members(level, dim), *tail]
+        return
+    g = func.grouping(*(col(d) for d in dims))
+
+    def mask(level: str | None, dim: str) -> int:  # 1 bits: columns not grouped by
+        n = len(dims)
+        return sum(1 << (n - 1 - i) for i, d in enumerate(dims) if d not in (level, dim))
+
+    keys = [
+        case(*((g == mask(lv, d), d) for lv, d in sets)),
+        case(*((g == mask(lv, d), col(lv)) for lv, d in sets if lv), else_=literal("")),
+        case(*((g == mask(lv, d), col(d)) for lv, d in sets)),
+    ]
+    yield keys, [func.grouping_sets(*(tuple_(*lead, *members(lv, d), *tail) for lv, d in sets))]
 
 
 # -- the public reads -------------------------------------------------------------------------
@@ -615,6 +639,20 @@ def _names(ctx: CityLoop, dim: str) -> dict[str, str]:
     if dim == "city":
         return {"all": "全市"}
     return {c: r.name for c, r in ref.regions.items()}
+
+
+def _rollup_scope(ctx: CityLoop, actor: Actor, dim: str) -> str | None:
+    """The rollup scope that holds exactly what `actor` may see by `dim` ('' = the whole
+    city), or None when only the live query can answer."""
+    if visibility_clause(actor) is None:
+        return "" if dim in ROLLUP_DIMS else None
+    if actor.role not in (Role.SUPERVISOR, Role.GRID_WORKER) or not actor.region_code:
+        return None  # a department's or a resident's orders are not a region
+    region = ctx.reference.get().regions.get(actor.region_code)
+    level = region.level if region is not None else None
+    if level in SCOPED_ROLLUP_DIMS and dim in SCOPED_ROLLUP_DIMS[level]:
+        return actor.region_code
+    return None
 
 
 def kpi_table(
@@ -635,24 +673,25 @@ def kpi_table(
     limit_s = limit_seconds(limit, ctx.sla.office_hours)
     weights = weights or cfg.weights()
     scope = visibility_clause(actor)
+    rollup_scope = _rollup_scope(ctx, actor, dim)
     with ctx.uow() as uow:
         s = uow.session
         state = rollup_state(s)
         use_rollup = source == "rollup" or (
             source == "auto"
-            and scope is None
-            and dim in ROLLUP_DIMS
+            and rollup_scope is not None
             and state is not None
             and state.get("accept_limit") == limit
             and wh.dayno(p.start) >= int(state["from_dayno"])
             and p.start.day == 1
             and p.end.day == 1  # duration histograms are kept per month
         )
-        if use_rollup and (state is None or dim not in ROLLUP_DIMS or scope is not None):
+        if use_rollup and (state is None or rollup_scope is None):
             raise ValueError("the rollup cannot answer this query (scope, dimension or none)")
         if use_rollup:
-            cells = _rollup_cells(s, dim, p.start, p.end)
-            as_of = state["refreshed_at"] if state else None
+            assert rollup_scope is not None and state is not None
+            cells = _rollup_cells(s, dim, rollup_scope, p.start, p.end)
+            as_of = state["refreshed_at"]
         else:
             q = _query(ctx, s, p.start, p.end, (dim,), scope, limit_s)
             cells = _live_cells(q, dim)

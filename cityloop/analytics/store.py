@@ -3,8 +3,9 @@
 - `analytics_workdays`: one row per calendar day with the working seconds of all earlier days,
   so working time between two instants is a difference of two lookups in SQL;
 - `analytics_kpi_daily` / `analytics_kpi_hist`: the KPI rollup, one row per (dimension,
-  member, day) with the counts of `formulas.COUNTS`, and per month histograms of working-hour
-  durations;
+  scope, day, member) with the counts of `formulas.COUNTS`, and per month histograms of
+  working-hour durations; `scope` is '' for the whole city or the code of the district or
+  street the row is limited to (a supervisor's jurisdiction);
 - `analytics_state`: small key/value state (calendar signature, rollup watermark).
 """
 
@@ -30,6 +31,7 @@ class WorkDayRow(Base):
 class KpiDailyRow(Base):
     __tablename__ = "analytics_kpi_daily"
     dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(15), primary_key=True, default="")
     dayno: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     member: Mapped[str] = mapped_column(String(40), primary_key=True)
     intake: Mapped[int] = mapped_column(Integer, default=0)
@@ -57,6 +59,7 @@ class KpiHistRow(Base):
 
     __tablename__ = "analytics_kpi_hist"
     dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(15), primary_key=True, default="")
     dayno: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     member: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(6), primary_key=True)  # accept | reply

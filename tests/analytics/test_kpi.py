@@ -24,9 +24,11 @@ from fastapi.testclient import TestClient
 from cityloop.analytics import kpi
 from cityloop.analytics.router import router as analytics_router
 from cityloop.api.app import create_app
+from cityloop.domain.orders import Actor
+from cityloop.domain.statuses import Role
 from cityloop.services.clock import ManualClock
 from cityloop.services.context import CityLoop
-from tests.conftest import TZ, WEST, Users, category
+from tests.conftest import EAST, TZ, WEST, Users, category
 
 LAMP = "城乡建设/市政设施/路灯损坏"
 WATER = "城乡建设/供水/停水"
@@ -44,14 +46,21 @@ def at(clock: ManualClock, day: int, hour: int, minute: int = 0) -> None:
     clock.set(datetime(2026, 11, day, hour, minute, tzinfo=TZ))
 
 
-def appeal(api: TestClient, users: Users, ctx: CityLoop, path: str, phone: str) -> int:
+def appeal(
+    api: TestClient,
+    users: Users,
+    ctx: CityLoop,
+    path: str,
+    phone: str,
+    where: tuple[float, float] = WEST,
+) -> int:
     body = {
         "channel": "hotline",
         "content": "市民来电反映问题，希望尽快处理。",
         "reporter_name": "张三",
         "reporter_phone": phone,
-        "lon": WEST[0],
-        "lat": WEST[1],
+        "lon": where[0],
+        "lat": where[1],
         "category_code": category(ctx, path),
     }
     r = api.post("/api/v1/appeals", json=body, headers=users.headers("operator"))
@@ -169,8 +178,47 @@ def test_rollup_answers_like_the_live_query(
         assert a["source"] == "rollup" and b["source"] == "live"
         assert a["rows"] == b["rows"]
     assert kpi.kpi_table(ctx, leader, "2026-11", "department")["rows"] == live["rows"]
-    # a supervisor is scoped, so never served from the city-wide rollup
-    assert kpi.kpi_table(ctx, users.actor("sup_west"), "2026-11", "department")["source"] == "live"
+
+
+def test_rollup_answers_each_jurisdiction_like_the_live_query(
+    week: dict[str, int],
+    api: TestClient,
+    ctx: CityLoop,
+    users: Users,
+    clock: ManualClock,
+) -> None:
+    # Two east-street orders (different department, category, reply) beside the west week.
+    at(clock, 6, 16, 10)
+    east = appeal(api, users, ctx, WATER, "13800000006", EAST)
+    act(api, users, "sw", east, "accept")
+    appeal(api, users, ctx, LAMP, "13800000007", EAST)
+    at(clock, 6, 16, 40)
+    act(api, users, "sw", east, "reply", note="已恢复供水")
+    at(clock, 6, 17)
+    kpi.refresh_rollup(ctx, full=True)
+    district = Actor(None, "东城区督办", Role.SUPERVISOR, region_code="990102")
+    scoped = {
+        users.actor("sup_west"): ("city", "department", "category", "channel"),
+        users.actor("sup_east"): ("city", "department", "category", "channel"),
+        district: ("city", "department", "street", "category", "channel"),
+    }
+    for actor, dims in scoped.items():
+        for by in dims:
+            a = kpi.kpi_table(ctx, actor, "2026-11", by)
+            b = kpi.kpi_table(ctx, actor, "2026-11", by, source="live")
+            assert a["source"] == "rollup" and b["source"] == "live", (actor.region_code, by)
+            assert a["rows"] == b["rows"] and a["total"] == b["total"], (actor.region_code, by)
+    tables = {a.region_code: kpi.kpi_table(ctx, a, "2026-11", "department") for a in scoped}
+    assert tables["990102001"]["total"]["intake"] == 5
+    assert {r["member"] for r in tables["990102002"]["rows"]} == {"D-SW", "D-HD"}
+    assert tables["990102"]["total"]["intake"] == 7
+    # Not rolled up: a street's grids, a grid worker's grid, a department's own orders.
+    assert kpi.kpi_table(ctx, users.actor("sup_west"), "2026-11", "grid")["source"] == "live"
+    grid_worker = Actor(None, "网格员", Role.GRID_WORKER, region_code="990102001001001")
+    assert kpi.kpi_table(ctx, grid_worker, "2026-11", "department")["source"] == "live"
+    assert kpi.kpi_table(ctx, users.actor("cg"), "2026-11", "department")["source"] == "live"
+    with pytest.raises(ValueError):
+        kpi.kpi_table(ctx, grid_worker, "2026-11", "department", source="rollup")
 
 
 def test_jurisdiction(week: dict[str, int], ctx: CityLoop, users: Users) -> None:
