@@ -220,13 +220,27 @@ def _rule_rows(version: int, rules: Iterable[LinkageRule]) -> list[RuleRow]:
     ]
 
 
+def _regions_where(stmt: Any, level: str | None, parent: str | None) -> Any:
+    if level:
+        stmt = stmt.where(RegionRow.level == level)
+    if parent:
+        stmt = stmt.where(RegionRow.parent_code == parent)
+    return stmt
+
+
+def regions_etag(ctx: CityLoop, level: str | None = None, parent: str | None = None) -> str:
+    """A tag that changes whenever the selection does: imports only add regions (a code is
+    never imported twice), so the count and the highest id say which rows there are."""
+    with ctx.uow() as uow:
+        n, last = uow.session.execute(
+            _regions_where(select(func.count(), func.max(RegionRow.id)), level, parent)
+        ).one()
+    return f'"regions-{level or "all"}-{parent or ""}-{n}-{last or 0}"'
+
+
 def regions_geojson(ctx: CityLoop, level: str | None = None, parent: str | None = None) -> Any:
     with ctx.uow() as uow:
-        stmt = select(RegionRow).order_by(RegionRow.code)
-        if level:
-            stmt = stmt.where(RegionRow.level == level)
-        if parent:
-            stmt = stmt.where(RegionRow.parent_code == parent)
+        stmt = _regions_where(select(RegionRow).order_by(RegionRow.code), level, parent)
         return {
             "type": "FeatureCollection",
             "features": [

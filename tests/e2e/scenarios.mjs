@@ -291,6 +291,13 @@ export const scenarios = [
       }
       const polygons = await page.locator('[data-testid=map] canvas').count()
       assert.ok(polygons >= 1, 'the map drew its layers')
+      // Orders are dots on one canvas: hovering one names it, clicking it opens the order.
+      const map = page.getByTestId('map').first()
+      const dot = await map.evaluate((el) => el.dotPoint(0))
+      assert.ok(dot, 'a marker is drawn')
+      const box = await map.boundingBox()
+      await page.mouse.move(box.x + dot.x, box.y + dot.y)
+      await page.locator('.leaflet-tooltip').filter({ hasText: /\d{8}-\d{6}/ }).waitFor()
       assert.ok((await page.getByTestId('league').locator('tbody tr').count()) > 0, 'league rows')
       await page.locator('[data-testid=live].on').waitFor({ timeout: 20000 })
       await page.waitForTimeout(800) // let chart animations finish for the screenshot
@@ -298,6 +305,8 @@ export const scenarios = [
       await page.getByTestId('hot-issues').locator('li').first().waitFor()
       assert.ok((await page.getByTestId('hot-issues').locator('li').count()) > 0, 'hot issues listed')
       await shot(page, 'command-centre-1920')
+      await page.mouse.click(box.x + dot.x, box.y + dot.y)
+      await page.waitForURL(/\/orders\/\d+$/)
     },
   },
   {

@@ -1,5 +1,5 @@
 // Labels, departments and categories from the API (GET /meta/choices …), loaded once.
-import { reactive } from 'vue'
+import { reactive, toRaw } from 'vue'
 import { api } from './api'
 import { i18n } from './i18n'
 
@@ -91,8 +91,19 @@ function humanize(v: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1)
 }
 
+// value → choice per kind, built once per loaded choices (the map labels thousands of orders).
+const index = new WeakMap<Choices, Map<string, Choice>[]>()
+const KINDS: (keyof Choices)[] = ['statuses', 'actions', 'channels', 'roles', 'ratings', 'urgencies', 'sla_statuses', 'region_levels']
+
 function find(kind: keyof Choices, value: string | null | undefined): Choice | undefined {
-  return value ? ref_.choices?.[kind].find((c) => c.value === value) : undefined
+  const choices = ref_.choices ? toRaw(ref_.choices) : null
+  if (!value || !choices) return undefined
+  let maps = index.get(choices)
+  if (!maps) {
+    maps = KINDS.map((k) => new Map((choices[k] ?? []).map((c) => [c.value, c])))
+    index.set(choices, maps)
+  }
+  return maps[KINDS.indexOf(kind)].get(value)
 }
 
 /** The label the server gives a value (Chinese); in English mode the console's own English

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
+from cityloop.api.conditional import conditional_json
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
 from cityloop.domain.sla import SLA_STATUS_LABELS
 from cityloop.domain.statuses import (
@@ -19,7 +20,7 @@ from cityloop.domain.statuses import (
     Role,
 )
 from cityloop.geo.regions import LEVEL_LABELS
-from cityloop.services.admin import import_regions, regions_geojson
+from cityloop.services.admin import import_regions, regions_etag, regions_geojson
 from cityloop.store.models import CategoryRow, DepartmentRow, RuleRow, RuleSetRow
 
 router = APIRouter(prefix="/api/v1", tags=["reference"])
@@ -43,15 +44,25 @@ def choices() -> dict[str, Any]:
     }
 
 
-@router.get("/regions", operation_id="regionsGeoJSON")
+@router.get(
+    "/regions",
+    operation_id="regionsGeoJSON",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {}}, "description": "GeoJSON FeatureCollection"},
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+    },
+)
 def regions(
+    request: Request,
     ctx: Ctx,
     level: str | None = Query(None, pattern="^(city|district|street|community|grid)$"),
     parent: str | None = None,
-) -> dict[str, Any]:
-    """Regions as a GeoJSON FeatureCollection (the map's layers)."""
-    result: dict[str, Any] = regions_geojson(ctx, level, parent)
-    return result
+) -> Response:
+    """Regions as a GeoJSON FeatureCollection (the map's layers), with an ETag: the layers
+    change only on import, so a screen that has them revalidates and gets 304."""
+    tag = regions_etag(ctx, level, parent)
+    return conditional_json(request, tag, lambda: regions_geojson(ctx, level, parent))
 
 
 @router.post("/regions/import", operation_id="importRegions")
