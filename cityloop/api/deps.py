@@ -15,7 +15,9 @@ from cityloop.services.users import InvalidToken, actor_from_token
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_ctx(request: Request) -> CityLoop:
+# These dependencies do no I/O, so they are `async def`: FastAPI runs a plain `def` dependency
+# in its thread pool, a hand-off that cost every request more than the work itself.
+async def get_ctx(request: Request) -> CityLoop:
     ctx: CityLoop = request.app.state.ctx
     return ctx
 
@@ -23,7 +25,7 @@ def get_ctx(request: Request) -> CityLoop:
 Ctx = Annotated[CityLoop, Depends(get_ctx)]
 
 
-def _actor(ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
+async def _actor(ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
     if not token:
         return None
     try:
@@ -34,7 +36,7 @@ def _actor(ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> Actor | N
         ) from exc
 
 
-def _required(actor: Annotated[Actor | None, Depends(_actor)]) -> Actor:
+async def _required(actor: Annotated[Actor | None, Depends(_actor)]) -> Actor:
     if actor is None:
         raise HTTPException(
             401, "请先登录 Not authenticated", headers={"WWW-Authenticate": "Bearer"}
@@ -47,7 +49,7 @@ CurrentActor = Annotated[Actor, Depends(_required)]
 
 
 def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         if actor.role not in roles:
             raise HTTPException(403, f"需要角色 requires role: {', '.join(roles)}")
         return actor
