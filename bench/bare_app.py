@@ -1,5 +1,6 @@
 """The floor for intake: a FastAPI endpoint that validates the same body and commits one row
-with psycopg, nothing else. Served exactly like CityLoop (uvicorn, uvloop, httptools)."""
+with psycopg, nothing else. Served exactly like CityLoop (cityloop.serving: uvicorn workers on
+SO_REUSEPORT sockets, uvloop, httptools)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ def connection() -> Iterator[psycopg.Connection]:
 
 
 app = FastAPI()
+
+
+def make_app() -> FastAPI:
+    """The factory the worker processes build the app with (cityloop.serving)."""
+    return app
 
 
 @app.get("/health")

@@ -162,26 +162,17 @@ def main() -> None:
         conn.commit()
 
     port = free_port()
+    # Served exactly like CityLoop: the same worker processes on SO_REUSEPORT sockets
+    # (cityloop.serving), uvloop, httptools, no access log.
+    serve_bare = (
+        "import sys; sys.path.insert(0, 'bench'); "
+        "from cityloop.serving import WorkerSpec, serve_workers; "
+        f"raise SystemExit(serve_workers(WorkerSpec('bare_app:make_app', '127.0.0.1', {port}, "
+        "{'loop': 'uvloop', 'http': 'httptools', 'log_level': 'warning', 'access_log': False}), "
+        f"{args.workers}))"
+    )
     bare = start(
-        [
-            python(),
-            "-m",
-            "uvicorn",
-            "bare_app:app",
-            "--app-dir",
-            "bench",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        [python(), "-c", serve_bare],
         {"BARE_DSN": url},
     )
     try:

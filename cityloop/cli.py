@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -60,21 +60,24 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     from cityloop.sensing.cli import spawn_consumer
     from cityloop.sensing.config import sensing_config
+    from cityloop.serving import WorkerSpec, can_share_port, serve_workers
 
     # One MQTT consumer beside the web workers, however many workers there are.
     consumer = spawn_consumer() if sensing_config(settings).sensing_enabled else None
+    app = "cityloop.api.main:create_default_app"
+    options: dict[str, Any] = {
+        "loop": "uvloop",  # the plain asyncio loop adds ~44 ms per request here
+        "http": "httptools",
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+    }
     try:
-        uvicorn.run(
-            "cityloop.api.main:create_default_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            loop="uvloop",  # the plain asyncio loop adds ~44 ms per request here
-            http="httptools",
-            log_level=settings.log_level.lower(),
-            access_log=False,
-        )
+        if workers > 1 and can_share_port():
+            status = serve_workers(WorkerSpec(app, host, port, options), workers)
+            if status:
+                raise typer.Exit(status)
+        else:
+            uvicorn.run(app, factory=True, host=host, port=port, workers=workers, **options)
     finally:
         if consumer is not None:
             consumer.terminate()

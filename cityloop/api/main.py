@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from cityloop.api.app import create_app
@@ -13,4 +15,12 @@ from cityloop.settings import get_settings
 def create_default_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
-    return create_app(build_context(settings))
+    ctx = build_context(settings)
+    app = create_app(ctx)
+    # Load the reference data before the first request, then move everything alive now out of
+    # the collector's reach: the long-lived objects (reference data, routes, models) otherwise
+    # make each full collection a pause in some request's latency.
+    ctx.reference.get()
+    gc.collect()
+    gc.freeze()
+    return app

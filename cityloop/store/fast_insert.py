@@ -8,11 +8,10 @@ statements (cityloop.services.intake.save_draft).
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Connection, Table, text
 from sqlalchemy.dialects import postgresql
 
@@ -69,12 +68,8 @@ def _statement() -> Any:
 
 
 def _json(value: Any) -> str:
-    def default(v: Any) -> Any:
-        if isinstance(v, datetime):
-            return v.isoformat()
-        raise TypeError(f"not JSON: {type(v).__name__}")
-
-    return json.dumps(value, ensure_ascii=False, default=default)
+    # orjson writes datetimes as ISO 8601 itself, several times faster than json.dumps here.
+    return orjson.dumps(value).decode()
 
 
 def insert_order(

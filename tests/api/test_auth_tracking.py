@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import jwt
+
 from tests.conftest import PASSWORD, WEST, category
 
 
@@ -33,8 +35,24 @@ def test_wrong_password_is_401_and_repeated_failures_are_throttled(client, ctx, 
 
 def test_expired_token_is_refused(client, users, clock, ctx):
     h = users.headers("dispatcher")
+    assert client.get("/api/v1/work-orders", headers=h).status_code == 200  # verified once
     clock.set(clock.now() + timedelta(minutes=ctx.settings.token_ttl_minutes + 1))
     assert client.get("/api/v1/work-orders", headers=h).status_code == 401
+
+
+def test_tampered_or_foreign_tokens_are_refused_after_a_good_one(client, users, ctx):
+    token = users.headers("dispatcher")["Authorization"].removeprefix("Bearer ")
+    ok = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/work-orders", headers=ok).status_code == 200
+    header, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    tampered = {"Authorization": f"Bearer {header}.{payload}.{flipped}"}
+    assert client.get("/api/v1/work-orders", headers=tampered).status_code == 401
+    # Signed with another key: refused although a token with the same claims was accepted.
+    foreign = jwt.encode(jwt.decode(token, options={"verify_signature": False}), "k" * 40)
+    assert foreign != token
+    r = client.get("/api/v1/work-orders", headers={"Authorization": f"Bearer {foreign}"})
+    assert r.status_code == 401
 
 
 def test_admin_creates_users_with_validated_scope(client, users):
