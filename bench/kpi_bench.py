@@ -372,41 +372,40 @@ def main() -> None:
 
     ctx = build_context(settings, clock=ManualClock(now.astimezone(UTC)))
     leader = Actor(1, "leader", Role.LEADER)
-    if True:
-        t = time.perf_counter()
-        info = kpi.refresh_rollup(ctx, full=True)
-        log(f"rollup full build: {time.perf_counter() - t:.1f} s {info}", t0)
-        t = time.perf_counter()
-        info = kpi.refresh_rollup(ctx)
-        log(f"rollup trailing refresh (62 days): {time.perf_counter() - t:.1f} s {info}", t0)
+    t = time.perf_counter()
+    info = kpi.refresh_rollup(ctx, full=True)
+    log(f"rollup full build: {time.perf_counter() - t:.1f} s {info}", t0)
+    t = time.perf_counter()
+    info = kpi.refresh_rollup(ctx)
+    log(f"rollup trailing refresh (62 days): {time.perf_counter() - t:.1f} s {info}", t0)
     month = "2026-10"
-    print(f"\nKPI table for {month}, city-wide (rollup path), end to end through kpi_table:")
-    for by in ("department", "district", "street", "category", "channel"):
+
+    def timed(actor: Actor, by: str) -> tuple[dict, str]:
+        """The table (5 runs) and its figures: rows, source, first and median time."""
         times = []
         for _ in range(5):
             t = time.perf_counter()
-            table = kpi.kpi_table(ctx, leader, month, by)
+            table = kpi.kpi_table(ctx, actor, month, by)
             times.append(time.perf_counter() - t)
+        return table, (
+            f"rows {len(table['rows']):>4}  source {table['source']}  first "
+            f"{times[0] * 1000:7.1f} ms  median {statistics.median(times) * 1000:7.1f} ms"
+        )
+
+    print(f"\nKPI table for {month}, city-wide (rollup path), end to end through kpi_table:")
+    for by in ("department", "district", "street", "category", "channel"):
+        table, figures = timed(leader, by)
         print(
-            f"  by {by:<11} rows {len(table['rows']):>4}  source {table['source']}  first "
-            f"{times[0] * 1000:7.1f} ms  median {statistics.median(times) * 1000:7.1f} ms  "
-            f"intake {table['total']['intake']:,} on-time {table['total']['on_time_rate']}"
+            f"  by {by:<11} {figures}  intake {table['total']['intake']:,} "
+            f"on-time {table['total']['on_time_rate']}"
         )
     print(f"\nKPI table for {month} within a supervisor's jurisdiction (rollup path):")
     sup = Actor(2, "sup", Role.SUPERVISOR, region_code="990101001")
     district_sup = Actor(3, "district sup", Role.SUPERVISOR, region_code="990101")
     for who, actor in (("street 990101001", sup), ("district 990101", district_sup)):
         for by in ("department", "category", "channel"):
-            times = []
-            for _ in range(5):
-                t = time.perf_counter()
-                table = kpi.kpi_table(ctx, actor, month, by)
-                times.append(time.perf_counter() - t)
-            print(
-                f"  {who:<17} by {by:<11} rows {len(table['rows']):>4}  source "
-                f"{table['source']}  first {times[0] * 1000:7.1f} ms  median "
-                f"{statistics.median(times) * 1000:7.1f} ms  intake {table['total']['intake']:,}"
-            )
+            table, figures = timed(actor, by)
+            print(f"  {who:<17} by {by:<11} {figures}  intake {table['total']['intake']:,}")
     print(f"\nLive path (no rollup), {month}:")
     for who, actor, by in (
         ("supervisor of street 990101001", sup, "department"),
