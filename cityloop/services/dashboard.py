@@ -16,6 +16,7 @@ Formulas (documented in docs/CONSOLE.md):
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -28,9 +29,12 @@ from sqlalchemy.orm import Session
 
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import OPEN, WITH_DEPARTMENT, Rating, Role
+from cityloop.services.clock import SystemClock
 from cityloop.services.context import CityLoop
 from cityloop.services.orders import visibility_clause
 from cityloop.store.models import WorkOrderRow
+
+log = logging.getLogger("cityloop.dashboard")
 
 W = WorkOrderRow
 _OPEN = [s.value for s in OPEN]
@@ -65,13 +69,22 @@ def summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, Any]:
     """Everything the command-centre screen shows except the map's points.
 
     Served from a short per-scope cache (`SUMMARY_TTL_SECONDS`), so the SSE streams of several
-    screens in one jurisdiction share one computation."""
+    screens in one jurisdiction share one computation. On a live server an entry past its life
+    (but younger than `STALE_SERVE_SECONDS`) is answered at once while a background thread
+    computes the next one, so no screen waits for the computation after the first."""
     now = ctx.clock.now()
     key = (_scope_key(actor), days)
     cache = _cache_for(ctx)
     with cache.lock:
         entry = cache.entries.get(key)
         if entry is not None and _fresh(entry, now):
+            return entry.value
+        if entry is not None and _may_serve_stale(ctx, entry):
+            if key not in cache.refreshing:
+                cache.refreshing.add(key)
+                threading.Thread(
+                    target=_refresh, args=(ctx, cache, key, actor, days), daemon=True
+                ).start()
             return entry.value
         key_lock = cache.key_locks.setdefault(key, threading.Lock())
     with key_lock:  # one computation per scope at a time; the others wait and reuse it
@@ -299,6 +312,7 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
 
 # -- the per-scope cache ----------------------------------------------------------------------
 SUMMARY_TTL_SECONDS = 5.0
+STALE_SERVE_SECONDS = 60.0
 
 
 @dataclass
@@ -313,6 +327,7 @@ class _Cache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     entries: dict[tuple[Any, ...], _Entry] = field(default_factory=dict)
     key_locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
+    refreshing: set[tuple[Any, ...]] = field(default_factory=set)
 
 
 _CACHES: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
@@ -329,6 +344,25 @@ def _cache_for(ctx: CityLoop) -> _Cache:
             _CACHE_BY_CTX[ident] = _Cache()
             weakref.finalize(ctx, _CACHE_BY_CTX.pop, ident, None)
         return _CACHE_BY_CTX[ident]
+
+
+def _may_serve_stale(ctx: CityLoop, entry: _Entry) -> bool:
+    # Only on the system clock: a manual clock means a test or a replay, whose figures must
+    # follow the clock exactly.
+    return isinstance(ctx.clock, SystemClock) and time.monotonic() - entry.at < STALE_SERVE_SECONDS
+
+
+def _refresh(ctx: CityLoop, cache: _Cache, key: tuple[Any, ...], actor: Actor, days: int) -> None:
+    try:
+        now = ctx.clock.now()
+        value = compute_summary(ctx, actor, days)
+        with cache.lock:
+            cache.entries[key] = _Entry(time.monotonic(), now, value)
+    except Exception:  # the next request past the stale window computes it in the open
+        log.exception("refreshing the dashboard summary failed")
+    finally:
+        with cache.lock:
+            cache.refreshing.discard(key)
 
 
 def _fresh(entry: _Entry, now: datetime) -> bool:

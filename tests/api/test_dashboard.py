@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from cityloop.api.app import create_app
 from cityloop.api.routers import dashboard as dashboard_router
 from cityloop.api.web import mount_web
 from cityloop.services import dashboard
-from cityloop.services.clock import ManualClock
+from cityloop.services.clock import ManualClock, SystemClock
 from cityloop.services.context import CityLoop
 from tests.conftest import EAST, TZ, WEST, Users, category
 
@@ -213,6 +214,27 @@ def test_summary_is_cached_per_scope_for_a_few_seconds(
     _act(api, dispatcher, city["o5"]["work_order_id"], "cancel", note="误报")
     dashboard.clear_cache(ctx)
     assert api.get("/api/v1/dashboard/summary", headers=leader).json()["kpi"]["open"] == 1
+
+
+def test_a_live_server_answers_a_stale_summary_at_once_and_refreshes_it_behind(
+    api: TestClient, users: Users, city, ctx: CityLoop
+):
+    ctx.clock = SystemClock()  # a live server; a manual clock never serves stale figures
+    leader = users.actor("leader")
+    assert dashboard.summary(ctx, leader)["kpi"]["open"] == 3
+    _act(api, users.headers("dispatcher"), city["o3"]["work_order_id"], "cancel", note="重复")
+    entry = next(iter(dashboard._cache_for(ctx).entries.values()))
+    entry.at -= dashboard.SUMMARY_TTL_SECONDS + 1  # its life has passed
+    assert dashboard.summary(ctx, leader)["kpi"]["open"] == 3  # at once, the stale figures
+    deadline = time.monotonic() + 20
+    while dashboard.summary(ctx, leader)["kpi"]["open"] != 2:  # meanwhile computed behind
+        assert time.monotonic() < deadline, "the stale summary was never refreshed"
+        time.sleep(0.05)
+    # Past the stale window nothing old is served: the figures are computed in the open.
+    _act(api, users.headers("dispatcher"), city["o5"]["work_order_id"], "cancel", note="误报")
+    entry = next(iter(dashboard._cache_for(ctx).entries.values()))
+    entry.at -= dashboard.STALE_SERVE_SECONDS + 1
+    assert dashboard.summary(ctx, leader)["kpi"]["open"] == 1
 
 
 def test_supervisor_sees_only_their_street(api: TestClient, users: Users, city):
