@@ -126,11 +126,15 @@ def visibility_clause(actor: Actor) -> Any:
 
 
 def region_clause(code: str) -> Any:
-    # Region codes nest by prefix (GB/T 30428.1), so any level is a prefix test on the grid.
-    return or_(
-        WorkOrderRow.grid_code.startswith(code, autoescape=True),
-        WorkOrderRow.district_code == code,
-    )
+    """The orders inside a region of any level. Region codes nest by prefix (GB/T 30428.1) and
+    an order's community, street and district are those of its grid, so these are the orders
+    whose grid code starts with the region's — written as a range of digit codes, which an
+    index serves in any collation (a LIKE prefix is served only in the C collation)."""
+    if code.isdigit():
+        upper = str(int(code) + 1).zfill(len(code))
+        if len(upper) == len(code):
+            return and_(WorkOrderRow.grid_code >= code, WorkOrderRow.grid_code < upper)
+    return WorkOrderRow.grid_code.startswith(code, autoescape=True)
 
 
 # -- acting -----------------------------------------------------------------------------------

@@ -215,7 +215,11 @@ def test_rollup_answers_each_jurisdiction_like_the_live_query(
     # Not rolled up: a street's grids, a grid worker's grid, a department's own orders.
     assert kpi.kpi_table(ctx, users.actor("sup_west"), "2026-11", "grid")["source"] == "live"
     grid_worker = Actor(None, "网格员", Role.GRID_WORKER, region_code="990102001001001")
-    assert kpi.kpi_table(ctx, grid_worker, "2026-11", "department")["source"] == "live"
+    community = Actor(None, "社区督办", Role.SUPERVISOR, region_code="990102001001")
+    for actor in (grid_worker, community):
+        live = kpi.kpi_table(ctx, actor, "2026-11", "department")
+        assert live["source"] == "live" and live["total"] == tables["990102001"]["total"]
+        assert live["rows"] == tables["990102001"]["rows"]  # the west week is all in that grid
     assert kpi.kpi_table(ctx, users.actor("cg"), "2026-11", "department")["source"] == "live"
     with pytest.raises(ValueError):
         kpi.kpi_table(ctx, grid_worker, "2026-11", "department", source="rollup")
