@@ -15,9 +15,11 @@ from cityloop.analytics.reply_quality import default_checker
 from cityloop.api.deps import Ctx, require_roles
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import Role
+from cityloop.services import dashboard
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 VIEWERS = (Role.LEADER, Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR)
+HOT_ISSUES_TTL_SECONDS = 60.0  # the screen asks every five minutes; clusters move slowly
 REPLIERS = (Role.DEPARTMENT_HANDLER, Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR)
 
 
@@ -91,8 +93,16 @@ def hot_issues(
     top: int = Query(10, ge=1, le=50),
     actor: Actor = require_roles(*VIEWERS),
 ) -> dict[str, Any]:
-    """Current hot issues (热点问题) from the last `days` days of appeals."""
-    return hotspots.live_hot_issues(ctx, actor, days, top)
+    """Current hot issues (热点问题) from the last `days` days of appeals. Clustering a month of
+    appeals is the heaviest read behind the screens, so one computation per jurisdiction serves
+    them all for `HOT_ISSUES_TTL_SECONDS`."""
+    return dashboard.per_scope(
+        ctx,
+        actor,
+        ("hot-issues", days, top),
+        lambda: hotspots.live_hot_issues(ctx, actor, days, top),
+        HOT_ISSUES_TTL_SECONDS,
+    )
 
 
 @router.get("/warnings", operation_id="analyticsWarnings")

@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,14 +67,31 @@ def _overdue(now: datetime) -> Any:
 
 
 def summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, Any]:
-    """Everything the command-centre screen shows except the map's points.
+    """Everything the command-centre screen shows except the map's points, from the per-scope
+    cache (`SUMMARY_TTL_SECONDS`), so the SSE streams of several screens in one jurisdiction
+    share one computation."""
+    return per_scope(
+        ctx,
+        actor,
+        ("summary", days),
+        lambda: compute_summary(ctx, actor, days),
+        SUMMARY_TTL_SECONDS,
+    )
 
-    Served from a short per-scope cache (`SUMMARY_TTL_SECONDS`), so the SSE streams of several
-    screens in one jurisdiction share one computation. On a live server an entry past its life
-    (but younger than `STALE_SERVE_SECONDS`) is answered at once while a background thread
-    computes the next one, so no screen waits for the computation after the first."""
+
+def per_scope(
+    ctx: CityLoop,
+    actor: Actor,
+    what: tuple[Any, ...],
+    compute: Callable[[], dict[str, Any]],
+    ttl: float,
+) -> dict[str, Any]:
+    """`compute()` for `what`, shared by the actors who see the same orders for `ttl` seconds.
+    On a live server an entry past its life (but younger than `STALE_SERVE_SECONDS`) is answered
+    at once while a background thread computes the next one, so no screen waits for the
+    computation after the first."""
     now = ctx.clock.now()
-    key = (_scope_key(actor), days)
+    key = (_scope_key(actor), *what)
     cache = _cache_for(ctx)
     with cache.lock:
         entry = cache.entries.get(key)
@@ -83,18 +101,18 @@ def summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, Any]:
             if key not in cache.refreshing:
                 cache.refreshing.add(key)
                 threading.Thread(
-                    target=_refresh, args=(ctx, cache, key, actor, days), daemon=True
+                    target=_refresh, args=(ctx, cache, key, compute, ttl), daemon=True
                 ).start()
             return entry.value
         key_lock = cache.key_locks.setdefault(key, threading.Lock())
-    with key_lock:  # one computation per scope at a time; the others wait and reuse it
+    with key_lock:  # one computation per key at a time; the others wait and reuse it
         with cache.lock:
             entry = cache.entries.get(key)
         if entry is not None and _fresh(entry, now):
             return entry.value
-        value = compute_summary(ctx, actor, days)
+        value = compute()
         with cache.lock:
-            cache.entries[key] = _Entry(time.monotonic(), now, value)
+            cache.entries[key] = _Entry(time.monotonic(), now, value, ttl)
         return value
 
 
@@ -320,6 +338,7 @@ class _Entry:
     at: float  # time.monotonic() when computed
     now: datetime  # the context clock's reading it was computed for
     value: dict[str, Any]
+    ttl: float
 
 
 @dataclass
@@ -352,14 +371,20 @@ def _may_serve_stale(ctx: CityLoop, entry: _Entry) -> bool:
     return isinstance(ctx.clock, SystemClock) and time.monotonic() - entry.at < STALE_SERVE_SECONDS
 
 
-def _refresh(ctx: CityLoop, cache: _Cache, key: tuple[Any, ...], actor: Actor, days: int) -> None:
+def _refresh(
+    ctx: CityLoop,
+    cache: _Cache,
+    key: tuple[Any, ...],
+    compute: Callable[[], dict[str, Any]],
+    ttl: float,
+) -> None:
     try:
         now = ctx.clock.now()
-        value = compute_summary(ctx, actor, days)
+        value = compute()
         with cache.lock:
-            cache.entries[key] = _Entry(time.monotonic(), now, value)
+            cache.entries[key] = _Entry(time.monotonic(), now, value, ttl)
     except Exception:  # the next request past the stale window computes it in the open
-        log.exception("refreshing the dashboard summary failed")
+        log.exception("refreshing %s failed", key)
     finally:
         with cache.lock:
             cache.refreshing.discard(key)
@@ -369,8 +394,8 @@ def _fresh(entry: _Entry, now: datetime) -> bool:
     # Both clocks must agree: wall time for a running server, the context's clock for a
     # manual one (tests move it and expect fresh figures).
     return (
-        time.monotonic() - entry.at < SUMMARY_TTL_SECONDS
-        and abs((now - entry.now).total_seconds()) < SUMMARY_TTL_SECONDS
+        time.monotonic() - entry.at < entry.ttl
+        and abs((now - entry.now).total_seconds()) < entry.ttl
     )
 
 

@@ -13,8 +13,10 @@ from cityloop.analytics import early_warning as ew
 from cityloop.analytics.forecast import backtest, forecast, mape, naive
 from cityloop.analytics.hotspots import Appeal, cluster, heat_index, parse_time, write_tables
 from cityloop.analytics.reply_quality import ReplyChecker
+from cityloop.analytics.router import HOT_ISSUES_TTL_SECONDS
 from cityloop.services.clock import ManualClock
 from cityloop.services.context import CityLoop
+from tests.analytics.test_kpi import LAMP, appeal
 from tests.analytics.test_kpi import api as api  # noqa: F401  (fixture)
 from tests.analytics.test_kpi import week as week  # noqa: F401  (fixture)
 from tests.conftest import Users
@@ -184,6 +186,13 @@ def test_warnings_and_hot_issues_over_the_api(
         assert w["observed"] > w["expected"] and w["orders"]
     h = api.get("/api/v1/analytics/hot-issues", headers=users.headers("leader"))
     assert h.status_code == 200 and h.json()["appeals"] == 5
+    # One computation serves the jurisdiction for a minute: a sixth appeal shows after that.
+    appeal(api, users, ctx, LAMP, "13800000006")
+    again = api.get("/api/v1/analytics/hot-issues", headers=users.headers("dispatcher"))
+    assert again.json()["appeals"] == 5
+    clock.set(clock.now() + timedelta(seconds=HOT_ISSUES_TTL_SECONDS + 1))
+    later = api.get("/api/v1/analytics/hot-issues", headers=users.headers("leader"))
+    assert later.json()["appeals"] == 6
 
 
 def test_briefing_writes_html_and_pdf(
