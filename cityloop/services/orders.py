@@ -42,6 +42,7 @@ from cityloop.store.models import (
     WorkOrderRow,
     utcnow,
 )
+from cityloop.store.prefix import starts_with
 from cityloop.store.repositories import add_audit, append_events, order_from_row, order_to_row
 
 log = logging.getLogger("cityloop.orders")
@@ -128,13 +129,8 @@ def visibility_clause(actor: Actor) -> Any:
 def region_clause(code: str) -> Any:
     """The orders inside a region of any level. Region codes nest by prefix (GB/T 30428.1) and
     an order's community, street and district are those of its grid, so these are the orders
-    whose grid code starts with the region's — written as a range of digit codes, which an
-    index serves in any collation (a LIKE prefix is served only in the C collation)."""
-    if code.isdigit():
-        upper = str(int(code) + 1).zfill(len(code))
-        if len(upper) == len(code):
-            return and_(WorkOrderRow.grid_code >= code, WorkOrderRow.grid_code < upper)
-    return WorkOrderRow.grid_code.startswith(code, autoescape=True)
+    whose grid code starts with the region's."""
+    return starts_with(WorkOrderRow.grid_code, code)
 
 
 # -- acting -----------------------------------------------------------------------------------
@@ -436,7 +432,7 @@ def _filtered(stmt: Select[Any], actor: Actor, f: OrderFilters, now: datetime) -
             )
         )
     if f.category:
-        clauses.append(WorkOrderRow.category_code.startswith(f.category, autoescape=True))
+        clauses.append(starts_with(WorkOrderRow.category_code, f.category))
     if f.region:
         clauses.append(region_clause(f.region))
     if f.channel:

@@ -25,6 +25,7 @@ from cityloop.services.context import CityLoop
 from cityloop.services.reference import Reference
 from cityloop.services.routing import Suggestion
 from cityloop.store.models import AppealRow, GazetteerRow, WorkOrderRow
+from cityloop.store.prefix import starts_with
 
 MIN_THRESHOLD = 0.5
 PLACE_CONFIDENT = 0.7  # at or above: the text's place locates the appeal (1.000 hit rate, demo)
@@ -170,11 +171,13 @@ class Understanding:
                     WorkOrderRow.lat,
                     WorkOrderRow.category_code,
                     WorkOrderRow.received_at,
-                    WorkOrderRow.routing,
+                    # Only the place's name, not the whole routing record: decoding 300 of those
+                    # for every new appeal was a fifth of linking's cost.
+                    WorkOrderRow.routing["place"]["name"].as_string().label("place_name"),
                 )
                 .where(
                     WorkOrderRow.received_at >= since,
-                    WorkOrderRow.category_code.startswith(family, autoescape=True),
+                    starts_with(WorkOrderRow.category_code, family),
                     WorkOrderRow.status.in_(_OPEN_FOR_LINKING),
                 )
                 .order_by(WorkOrderRow.received_at.desc())
@@ -189,7 +192,7 @@ class Understanding:
                 f"{r.title}。{r.content}",
                 r.lon,
                 r.lat,
-                ((r.routing or {}).get("place") or {}).get("name"),
+                r.place_name,
                 paths.get(r.category_code or "", ""),
                 r.received_at,
             )

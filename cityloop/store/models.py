@@ -146,7 +146,7 @@ class WorkOrderRow(Base):
     channel: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
-    category_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    category_code: Mapped[str | None] = mapped_column(String(12))
     urgency: Mapped[str] = mapped_column(String(10))
     grid_code: Mapped[str | None] = mapped_column(String(20), index=True)
     community_code: Mapped[str | None] = mapped_column(String(20))
@@ -184,6 +184,8 @@ class WorkOrderRow(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_work_orders_status_due", "status", "due_at"),
+        # Same-incident candidates (a category family's recent orders) and the category filter.
+        Index("ix_work_orders_category_received", "category_code", "received_at"),
         # The command-centre's replies window (on-time and satisfaction rates over a period).
         Index("ix_work_orders_replied_at", "replied_at"),
     )

@@ -144,6 +144,8 @@ def test_same_incident_is_linked_then_split(client, users, ctx, gazetteer):
     assert second["work_order_id"] == first["work_order_id"]
     assert second["ticket_no"] != first["ticket_no"]
     assert second["understanding"]["duplicate"]["order_id"] == first["work_order_id"]
+    # The open order's place is read back from its routing record: both name 幸福里小区.
+    assert "地点相同" in second["understanding"]["duplicate"]["reasons"]
     other = _post(
         client,
         users,
