@@ -53,6 +53,7 @@ from cityloop.domain.privacy import mask_name
 from cityloop.domain.statuses import Role
 from cityloop.services.context import CityLoop
 from cityloop.store.models import RegionRow, utcnow
+from cityloop.store.prefix import starts_with
 
 T = TypeVar("T")
 VOLUNTEER_KINDS = ("task_reported", "task_done")
@@ -102,35 +103,29 @@ def _system_accounts(s: Session) -> None:
 
 
 def _ensure_resident(s: Session, r: ResidentRow) -> PointAccountRow:
-    code = resident_account(r.id)
-    row = s.execute(select(PointAccountRow).where(PointAccountRow.code == code)).scalar()
-    if row is None:
-        row = PointAccountRow(
-            code=code,
-            kind="resident",
-            resident_id=r.id,
-            region_code=r.grid_code,
-            allow_negative=False,
-            balance=0,
-            opened_at=utcnow(),
-        )
-        s.add(row)
-        s.flush()
-    return row
+    return _ensure_account(s, resident_account(r.id), "resident", r.grid_code, resident_id=r.id)
 
 
 def _ensure_household(s: Session, h: HouseholdRow) -> PointAccountRow:
-    code = household_account(h.code)
+    return _ensure_account(
+        s, household_account(h.code), "household", h.grid_code, household_id=h.id
+    )
+
+
+def _ensure_account(
+    s: Session, code: str, kind: str, region_code: str | None, **owner: int
+) -> PointAccountRow:
+    """A member's account, opened on first use (members may never go below zero)."""
     row = s.execute(select(PointAccountRow).where(PointAccountRow.code == code)).scalar()
     if row is None:
         row = PointAccountRow(
             code=code,
-            kind="household",
-            household_id=h.id,
-            region_code=h.grid_code,
+            kind=kind,
+            region_code=region_code,
             allow_negative=False,
             balance=0,
             opened_at=utcnow(),
+            **owner,
         )
         s.add(row)
         s.flush()
@@ -709,7 +704,7 @@ def fraud_flags(ctx: CityLoop, actor: Actor) -> list[dict[str, Any]]:
     )
     prefix = access.region_prefix(actor)
     if prefix is not None:
-        stmt = stmt.where(HouseholdRow.grid_code.startswith(prefix))
+        stmt = stmt.where(starts_with(HouseholdRow.grid_code, prefix))
     with ctx.uow() as uow:
         return [
             {**_event_view(e), "household_code": h.code}
@@ -782,7 +777,7 @@ def list_tasks(ctx: CityLoop, actor: Actor, status: str | None) -> list[dict[str
         else:
             prefix = access.region_prefix(actor)
             if prefix is not None:
-                stmt = stmt.where(CommunityTaskRow.community_code.startswith(prefix[:12]))
+                stmt = stmt.where(starts_with(CommunityTaskRow.community_code, prefix[:12]))
         if status:
             stmt = stmt.where(CommunityTaskRow.status == status)
         return [_task_view(t) for t in s.execute(stmt.limit(200)).scalars()]
@@ -864,9 +859,9 @@ def ranking(
     else:
         prefix = access.region_prefix(actor)
         if prefix is not None:
-            stmt = stmt.where(ResidentRow.grid_code.startswith(prefix))
+            stmt = stmt.where(starts_with(ResidentRow.grid_code, prefix))
     if region:
-        stmt = stmt.where(ResidentRow.grid_code.startswith(region))
+        stmt = stmt.where(starts_with(ResidentRow.grid_code, region))
     if party_only:
         stmt = stmt.where(ResidentRow.party_member.is_(True))
     with ctx.uow() as uow:
