@@ -32,6 +32,7 @@ from cityloop.domain.statuses import Role
 from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
 from cityloop.store.models import RegionRow
+from cityloop.store.prefix import starts_with
 
 
 def _limit(ctx: CityLoop, level: str) -> TimeLimit:
@@ -195,7 +196,7 @@ def list_cases(
             stmt = stmt.where(DisputeRow.type == type)
         prefix = access.region_prefix(actor)
         if prefix is not None:  # coarse filter in SQL; the exact rule below
-            stmt = stmt.where(DisputeRow.region_code.startswith(prefix[:6]))
+            stmt = stmt.where(starts_with(DisputeRow.region_code, prefix[:6]))
         now = ctx.clock.now()
         cases = [
             c

@@ -44,6 +44,7 @@ from cityloop.domain.privacy import mask_id_number, mask_name, mask_phone
 from cityloop.geo.regions import ImportProblem, ImportRejected
 from cityloop.services.context import CityLoop
 from cityloop.store.models import RegionRow, UserRow, utcnow
+from cityloop.store.prefix import starts_with
 
 Row = tuple[int, dict[str, str]]
 PEOPLE_COLUMNS = ["grid_code", "estate", "building", "unit", "room", "name"]
@@ -546,9 +547,9 @@ class ResidentFilters:
 def _scoped(stmt: Any, column: Any, actor: Actor, region: str | None) -> Any:
     prefix = access.region_prefix(actor)
     if prefix is not None:
-        stmt = stmt.where(column.startswith(prefix))
+        stmt = stmt.where(starts_with(column, prefix))
     if region:
-        stmt = stmt.where(column.startswith(region))
+        stmt = stmt.where(starts_with(column, region))
     return stmt
 
 

@@ -24,6 +24,7 @@ from cityloop.domain.statuses import Role
 from cityloop.services import attachments as files
 from cityloop.services.context import CityLoop
 from cityloop.store.models import WorkOrderRow
+from cityloop.store.prefix import starts_with
 
 REPORTERS = frozenset({Role.RESIDENT, Role.GRID_WORKER})
 _OUTCOME = frozenset({"replied", "closed", "cancelled", "merged"})
@@ -356,9 +357,9 @@ def list_groups(
     stmt = select(SnapGroupRow).order_by(SnapGroupRow.last_at.desc())
     prefix = access.region_prefix(actor)
     if prefix is not None:
-        stmt = stmt.where(SnapGroupRow.grid_code.startswith(prefix))
+        stmt = stmt.where(starts_with(SnapGroupRow.grid_code, prefix))
     if region:
-        stmt = stmt.where(SnapGroupRow.grid_code.startswith(region))
+        stmt = stmt.where(starts_with(SnapGroupRow.grid_code, region))
     if status:
         stmt = stmt.where(SnapGroupRow.status == status)
     with ctx.uow() as uow:

@@ -24,6 +24,7 @@ from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import Role
 from cityloop.services.context import CityLoop
 from cityloop.store.models import RegionRow
+from cityloop.store.prefix import starts_with
 
 STATUS_LABELS = {"open": "征集中", "adopted": "已立项", "closed": "已关闭"}
 
@@ -164,7 +165,7 @@ def list_wishes(
             stmt = stmt.where(WishRow.community_code == access.community_of(resident.grid_code))
         elif actor.role in access.SCOPED:
             prefix = (actor.region_code or "\x00")[:12]
-            stmt = stmt.where(WishRow.community_code.startswith(prefix))
+            stmt = stmt.where(starts_with(WishRow.community_code, prefix))
         elif actor.role not in access.CITY_WIDE:
             raise PermissionDenied("无权查看心愿墙 not for this role")
         if community:
