@@ -198,6 +198,47 @@ def _league_rows(data: dict[str, Any]) -> list[list[str]]:
     return rows[:15]
 
 
+def _hot_rows(data: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            str(h["rank"]),
+            f"{h['heat']:.2f}",
+            h["name"],
+            str(h["appeals"]),
+            h["start"][:10] + "—" + h["end"][:10],
+        ]
+        for h in data["hot"]
+    ]
+
+
+def _warning_rows(data: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            w["day"],
+            w["category_name"],
+            w["region_name"],
+            str(w["observed"]),
+            f"{w['expected']:.1f}",
+            f"{w['p_value']:.2g}",
+        ]
+        for w in data["warnings"]
+    ]
+
+
+def _overdue_rows(data: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            o["ticket_no"],
+            o["title"][:24],
+            o["department"],
+            o["due_at"],
+            str(o["hours_over"]),
+            str(o["urges"]),
+        ]
+        for o in data["overdue"]
+    ]
+
+
 LEAGUE_HEAD = ["排名", "承办单位", "受理", "响应率", "按期办结率", "满意率", "综合得分", "等级"]
 HOT_HEAD = ["排名", "热度", "问题", "诉求数", "时间"]
 WARN_HEAD = ["日期", "类别", "区域", "实际", "基线", "p值"]
@@ -239,38 +280,7 @@ def render_html(data: dict[str, Any], images: dict[str, bytes]) -> str:
         f'<img alt="{k}" src="data:image/png;base64,{base64.b64encode(v).decode()}">'
         for k, v in images.items()
     )
-    hot = [
-        [
-            str(h["rank"]),
-            f"{h['heat']:.2f}",
-            h["name"],
-            str(h["appeals"]),
-            h["start"][:10] + "—" + h["end"][:10],
-        ]
-        for h in data["hot"]
-    ]
-    warn = [
-        [
-            w["day"],
-            w["category_name"],
-            w["region_name"],
-            str(w["observed"]),
-            f"{w['expected']:.1f}",
-            f"{w['p_value']:.2g}",
-        ]
-        for w in data["warnings"]
-    ]
-    od = [
-        [
-            o["ticket_no"],
-            o["title"][:24],
-            o["department"],
-            o["due_at"],
-            str(o["hours_over"]),
-            str(o["urges"]),
-        ]
-        for o in data["overdue"]
-    ]
+    hot, warn, od = _hot_rows(data), _warning_rows(data), _overdue_rows(data)
     hot_t = table(HOT_HEAD, hot) if hot else "<p>本期无热点问题。</p>"
     warn_t = table(WARN_HEAD, warn) if warn else "<p>本期无异常预警。</p>"
     od_t = table(OVERDUE_HEAD, od) if od else "<p>无超期工单。</p>"
@@ -343,17 +353,8 @@ def render_pdf(data: dict[str, Any], images: dict[str, bytes], path: Path) -> No
     if data["hot"]:
         story.append(
             table(
-                ["排名", "热度", "问题", "诉求数", "时间"],
-                [
-                    [
-                        str(h["rank"]),
-                        f"{h['heat']:.2f}",
-                        h["name"],
-                        str(h["appeals"]),
-                        h["start"][:10] + "—" + h["end"][:10],
-                    ]
-                    for h in data["hot"]
-                ],
+                HOT_HEAD,
+                _hot_rows(data),
                 [12, 16, 90, 16, 44],
             )
         )
@@ -363,18 +364,8 @@ def render_pdf(data: dict[str, Any], images: dict[str, bytes], path: Path) -> No
     if data["warnings"]:
         story.append(
             table(
-                ["日期", "类别", "区域", "实际", "基线", "p值"],
-                [
-                    [
-                        w["day"],
-                        w["category_name"],
-                        w["region_name"],
-                        str(w["observed"]),
-                        f"{w['expected']:.1f}",
-                        f"{w['p_value']:.2g}",
-                    ]
-                    for w in data["warnings"]
-                ],
+                WARN_HEAD,
+                _warning_rows(data),
                 [22, 50, 40, 14, 16, 20],
             )
         )
@@ -384,18 +375,8 @@ def render_pdf(data: dict[str, Any], images: dict[str, bytes], path: Path) -> No
     if data["overdue"]:
         story.append(
             table(
-                ["工单号", "标题", "承办单位", "期限", "超期小时", "已督办"],
-                [
-                    [
-                        o["ticket_no"],
-                        o["title"][:24],
-                        o["department"],
-                        o["due_at"],
-                        str(o["hours_over"]),
-                        str(o["urges"]),
-                    ]
-                    for o in data["overdue"]
-                ],
+                OVERDUE_HEAD,
+                _overdue_rows(data),
                 [30, 56, 36, 28, 16, 14],
             )
         )
