@@ -1,6 +1,7 @@
 // Pure helpers of the console (no Vue, no DOM): SLA countdown text, masked personal data,
 // CSV templates for the administrator's imports, file sizes. Unit-tested in helpers.test.ts.
 import { fmtDuration } from '../format'
+import type { Rule } from '../reference' // the type only: no runtime import
 
 export type SlaKind = 'normal' | 'warning' | 'overdue'
 
@@ -90,17 +91,9 @@ export const TEMPLATES: Record<'departments' | 'taxonomy' | 'linkage', CsvTempla
   },
 }
 
-export interface RuleLike {
-  category_code: string
-  category_path: string | null
-  region_code: string | null
-  lead_department: string
-  co_departments: string[]
-  limits: Record<string, string>
-}
 
 /** The linkage list as an importable CSV (edit it and import it back as the next version). */
-export function rulesCsv(rules: RuleLike[]): string {
+export function rulesCsv(rules: Rule[]): string {
   const t = TEMPLATES.linkage
   return csvText(
     t.columns,
