@@ -647,10 +647,11 @@ def _names(ctx: CityLoop, dim: str) -> dict[str, str]:
     return {c: r.name for c, r in ref.regions.items()}
 
 
-def _rollup_scope(ctx: CityLoop, actor: Actor, dim: str) -> str | None:
+def _rollup_scope(ctx: CityLoop, actor: Actor, dim: str, visible: Any) -> str | None:
     """The rollup scope that holds exactly what `actor` may see by `dim` ('' = the whole
-    city), or None when only the live query can answer."""
-    if visibility_clause(actor) is None:
+    city), or None when only the live query can answer. `visible`: the actor's
+    `visibility_clause`."""
+    if visible is None:
         return "" if dim in ROLLUP_DIMS else None
     if actor.role not in (Role.SUPERVISOR, Role.GRID_WORKER) or not actor.region_code:
         return None  # a department's or a resident's orders are not a region
@@ -679,7 +680,7 @@ def kpi_table(
     limit_s = limit_seconds(limit, ctx.sla.office_hours)
     weights = weights or cfg.weights()
     scope = visibility_clause(actor)
-    rollup_scope = _rollup_scope(ctx, actor, dim)
+    rollup_scope = _rollup_scope(ctx, actor, dim, scope)
     with ctx.uow() as uow:
         s = uow.session
         state = rollup_state(s)
