@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import ROOT, machine  # noqa: E402
+from _common import ROOT, machine, wait_http  # noqa: E402
 
 PASSWORD = "cityloop-demo"
 
@@ -121,12 +121,7 @@ def measure(size: int, requests: int) -> dict[str, object]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"{base}/api/v1/health")
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            wait_http(port, "/api/v1/health")
             body = urllib.parse.urlencode({"username": "leader", "password": PASSWORD}).encode()
             token = json.loads(urllib.request.urlopen(f"{base}/api/v1/auth/token", body).read())[
                 "access_token"
