@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     sensing_last_seen_every: int = 30  # seconds between last-seen writes per device
     sensing_dedup_days: int = 14  # processed message ids kept
     sensing_max_clock_skew: int = 600  # seconds a message's time may lie in the future
+    # Shared state across workers and machines (rate limits, caches, session revocation, live
+    # events). Empty: the single-machine default keeps that state in-process or in the database.
+    redis_url: str = ""  # e.g. redis://127.0.0.1:6379/0
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
