@@ -113,9 +113,23 @@ def get_order_row(session: Session, order_id: int) -> WorkOrderRow | None:
 
 
 def add_audit(
-    session: Session, actor: Actor | None, action: str, target: str, detail: dict[str, Any]
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+    *,
+    result: str = "success",
+    source: str | None = None,
+    user_agent: str | None = None,
 ) -> None:
-    """One audit-log row (personal-data reads, imports, keys); None is the command line."""
+    """One audit-log row (personal-data reads, imports, keys, logins); None is the command
+    line. `result` is "success" or "failure"; `source` the client address."""
+    extra: dict[str, Any] = {"result": result}
+    if source is not None:
+        extra["source"] = source
+    if user_agent is not None:
+        extra["user_agent"] = user_agent[:200]
     session.add(
         AuditRow(
             at=utcnow(),
@@ -123,6 +137,6 @@ def add_audit(
             actor_name=actor.name if actor else "命令行 cli",
             action=action,
             target=target[:100],
-            detail={"role": actor.role.value if actor else "cli", **detail},
+            detail={"role": actor.role.value if actor else "cli", **extra, **detail},
         )
     )
