@@ -230,6 +230,21 @@ def users(ctx: CityLoop) -> Users:
     return Users(ctx)
 
 
+# Data beside the checkout (../shared/data) serves benchmarks and evaluations; CI has it, a fresh
+# clone does not. A test that reads it asks for it here and is skipped, saying why, without it.
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """The file under ../shared/data, or skip the calling test when it is not there."""
+    path = SHARED_DATA / relative
+    if not path.is_file():
+        pytest.skip(f"needs {relative} from ../shared/data beside the checkout (absent at {path})")
+    return path
+
+
 @pytest.fixture
 def shared_data() -> Path:
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the ../shared/data folder beside the checkout (absent: {SHARED_DATA})")
+    return SHARED_DATA

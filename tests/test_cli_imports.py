@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from cityloop.cli import app
 from cityloop.settings import get_settings
 from cityloop.store.models import CategoryRow, RegionRow, RuleSetRow
-from tests.conftest import CITY_FEATURES
+from tests.conftest import CITY_FEATURES, shared_file
 
 runner = CliRunner()
 
@@ -77,8 +77,8 @@ def test_taxonomy_csv_import_and_missing_column(env, tmp_path):
     assert r.exit_code == 2 and "一级分类" in r.output
 
 
-def test_taxonomy_of_the_real_file(env, shared_data):
-    path = shared_data / "teddy2020" / "taxonomy_3level.csv"
+def test_taxonomy_of_the_real_file(env):
+    path = shared_file("teddy2020/taxonomy_3level.csv")
     before = count(env, CategoryRow)
     r = runner.invoke(app, ["import", "taxonomy", str(path)])
     assert r.exit_code == 0, r.output

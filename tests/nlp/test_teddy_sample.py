@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from cityloop.nlp.classifier import AppealClassifier
 from cityloop.nlp.datasets import read_labeled
 from cityloop.nlp.evaluation import cross_validate
+from tests.conftest import shared_file
 
-DATA = Path(__file__).resolve().parents[3] / "shared/data/teddy2020/messages_labeled.csv"
 
-
-@pytest.mark.skipif(not DATA.is_file(), reason="teddy2020 data not available")
 def test_sample_macro_f1_floor() -> None:
     from sklearn.model_selection import train_test_split
 
-    ds = read_labeled(DATA, text_col="body", title_col="title", label_col="label")
+    path = shared_file("teddy2020/messages_labeled.csv")
+    ds = read_labeled(path, text_col="body", title_col="title", label_col="label")
     idx, _ = train_test_split(
         np.arange(len(ds)), train_size=600, stratify=ds.labels, random_state=0
     )
