@@ -35,6 +35,7 @@ from cityloop.services.deadlines import deadline, extend
 from cityloop.services.intake import AppealDraft, AppealInput, draft_appeal, save_draft
 from cityloop.services.orders import ActionInput, dispatch_payload
 from cityloop.store.models import Base, RegionRow, UserRow, utcnow
+from cityloop.store.sequences import advance_sequences
 
 DEMO_PASSWORD = "cityloop-demo"
 SUPERVISOR_STREET = "990102001"
@@ -97,6 +98,8 @@ def build_demo(
 
     progress("社区数据库、心愿墙、随手拍、积分、调解 community data …")
     community = load_community(ctx, seed)
+    # The bulk loads wrote explicit ids: the API's next insert must not collide with them.
+    advance_sequences(ctx.engine)
     model_note = ""
     if train_model:
         progress("用历史工单训练分类模型 training the category model on the history …")
