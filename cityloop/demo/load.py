@@ -36,6 +36,7 @@ from cityloop.services.intake import AppealDraft, AppealInput, draft_appeal, sav
 from cityloop.services.orders import ActionInput, dispatch_payload
 from cityloop.store.models import Base, RegionRow, UserRow, utcnow
 from cityloop.store.sequences import advance_sequences
+from cityloop.store.sequences import advance_sequences
 
 DEMO_PASSWORD = "cityloop-demo"
 SUPERVISOR_STREET = "990102001"
@@ -98,6 +99,8 @@ def build_demo(
 
     progress("社区数据库、心愿墙、随手拍、积分、调解 community data …")
     community = load_community(ctx, seed)
+    # The bulk loads wrote explicit ids: the API's next insert must not collide with them.
+    advance_sequences(ctx.engine)
     # The bulk loads wrote explicit ids: the API's next insert must not collide with them.
     advance_sequences(ctx.engine)
     model_note = ""
