@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -148,32 +148,6 @@ def human_duration(d: timedelta | None) -> str:
     return f"{s}秒"
 
 
-class PooledTickets:
-    """Ticket numbers taken ahead, outside the batch's transaction: on SQLite the allocator's
-    own write would wait on the batch's write lock. A pool left at exit leaves a gap in the
-    numbers, never a duplicate (as a restart does)."""
-
-    def __init__(self, ctx: CityLoop, low: int = 10, high: int = 30) -> None:
-        self._ctx = ctx
-        self._low, self._high = low, high
-        self._pool: list[str] = []
-
-    def fill(self) -> None:
-        day = self._ctx.now_local()
-        prefix = day.strftime("%Y%m%d")
-        self._pool = [t for t in self._pool if t.startswith(prefix)]
-        if len(self._pool) < self._low:
-            self._pool += [self._ctx.tickets.next(day) for _ in range(self._high - len(self._pool))]
-
-    def next(self, local_time: datetime) -> str:
-        prefix = local_time.strftime("%Y%m%d")
-        while self._pool:
-            ticket = self._pool.pop(0)
-            if ticket.startswith(prefix):
-                return ticket
-        return self._ctx.tickets.next(local_time)
-
-
 class _Template(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
@@ -205,8 +179,6 @@ class Pipeline:
         self._categories: tuple[int, dict[str, str]] = (0, {})
         self._last_prune = 0.0
         self._last_tick = 0.0
-        self._tickets = PooledTickets(ctx)
-        self._intake_ctx = replace(ctx, tickets=self._tickets)  # type: ignore[arg-type]
 
     # -- start-up --------------------------------------------------------------------------
     def start(self) -> None:
@@ -279,7 +251,6 @@ class Pipeline:
             seen.add(key)
             valid.append(p)
         after: list[Any] = []
-        self._tickets.fill()
         with self.ctx.uow() as uow:
             session = uow.session
             conn = session.connection()
@@ -346,7 +317,6 @@ class Pipeline:
                 self._status_dirty.add(device.pk)
             triggers.extend(self.engine.tick(device, now))
         after: list[Any] = []
-        self._tickets.fill()
         with self.ctx.uow() as uow:
             for trig in triggers:
                 self._apply(uow.session, trig, now, outcome, after)
@@ -492,7 +462,7 @@ class Pipeline:
                     }
                 )
             draft = draft_appeal(
-                self._intake_ctx,
+                self.ctx,
                 AppealInput(
                     channel=Channel.SENSOR,
                     title=rule.order.title.format_map(ctxt)[:200],

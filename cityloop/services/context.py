@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityloop.domain.sla import OfficeHours, SlaClock
 from cityloop.services.clock import Clock, SystemClock
 from cityloop.services.reference import ReferenceCache
-from cityloop.services.tickets import TicketAllocator
 from cityloop.services.uow import UnitOfWork
 from cityloop.settings import Settings
 from cityloop.store.db import make_engine, make_session_factory
@@ -26,7 +25,6 @@ class CityLoop:
     session_factory: sessionmaker[Session]
     clock: Clock
     sla: SlaClock
-    tickets: TicketAllocator
     reference: ReferenceCache
     # services.understanding.Understanding, attached by build_context (it needs the context).
     understanding: Any = field(default=None)
@@ -54,7 +52,6 @@ def build_context(settings: Settings, clock: Clock | None = None) -> CityLoop:
         session_factory=factory,
         clock=clock or SystemClock(),
         sla=SlaClock(calendar, OfficeHours.parse(settings.office_hours)),
-        tickets=TicketAllocator(engine),
         reference=ReferenceCache(factory),
     )
     from cityloop.services.understanding import Understanding

@@ -25,6 +25,7 @@ from cityloop.services.understanding import PLACE_CONFIDENT
 from cityloop.store.fast_insert import insert_order
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
 from cityloop.store.repositories import event_values, order_from_row, order_to_row
+from cityloop.store.tickets import take_ticket, ticket_day
 
 log = logging.getLogger("cityloop.intake")
 
@@ -74,9 +75,16 @@ class AppealDraft:
     row: WorkOrderRow
     appeal: AppealRow
     routing: dict[str, Any]
-    # Set when the appeal joins an open order about the same incident instead of opening one.
-    linked_to: int | None = None
-    link_note: str = ""
+    # The day whose next ticket number the write takes (store/tickets.py); until then the
+    # appeal and order carry an empty ticket_no.
+    ticket_day: str = ""
+    # Set when the appeal joins an open order about the same incident instead of opening one:
+    # (order id, score, reasons, actor, at); the link event is recorded once the number is known.
+    link: tuple[int, float, str, Actor, datetime] | None = None
+
+    @property
+    def linked_to(self) -> int | None:
+        return self.link[0] if self.link else None
 
     def result(self, created: bool = True) -> IntakeResult:
         lead = self.order.lead_department
@@ -218,7 +226,7 @@ def draft_appeal(
                 "reasons": linked[2],
             }
 
-    ticket_no = ctx.tickets.next(ctx.local(received_at))
+    ticket_no = ""  # taken by the write, in the order appeals are recorded (_write)
     routing = decision.as_record(ref.rule_version)
     if urgent_phrase:
         routing["urgent_phrase"] = urgent_phrase
@@ -288,7 +296,7 @@ def draft_appeal(
         routing=routing,
         updated_at=utcnow(),
     )
-    return AppealDraft(order, row, appeal, routing)
+    return AppealDraft(order, row, appeal, routing, ticket_day(ctx.local(received_at)))
 
 
 def _linked_draft(
@@ -306,10 +314,9 @@ def _linked_draft(
         row = uow.session.get(WorkOrderRow, order_id)
         assert row is not None
         order = order_from_row(row)
-    note = f"同一事件的新诉求 {appeal.ticket_no}（{reasons}）"
-    order.record(Action.LINK, at, actor, note, appeal_ticket=appeal.ticket_no, score=score)
     routing = {**routing, "linked_to": order_id}
-    return AppealDraft(order, row, appeal, routing, linked_to=order_id, link_note=note)
+    day = ticket_day(ctx.local(at))
+    return AppealDraft(order, row, appeal, routing, day, (order_id, score, reasons, actor, at))
 
 
 _ORDERS: Table = WorkOrderRow.__table__  # type: ignore[assignment]
@@ -330,7 +337,11 @@ def save_draft(session: Session, draft: AppealDraft) -> None:
 
 
 def _write(conn: Connection, draft: AppealDraft) -> None:
-    if draft.linked_to is not None:
+    if draft.link is not None:
+        order_id, score, reasons, actor, at = draft.link
+        ticket = draft.appeal.ticket_no = take_ticket(conn, draft.ticket_day)
+        note = f"同一事件的新诉求 {ticket}（{reasons}）"
+        draft.order.record(Action.LINK, at, actor, note, appeal_ticket=ticket, score=score)
         draft.appeal.work_order_id = draft.linked_to
         draft.appeal.id = conn.execute(
             _INSERT_APPEAL, _columns(draft.appeal, _APPEALS)
@@ -341,6 +352,8 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
         )
         draft.order.new_events.clear()
         return
+    if conn.dialect.name != "postgresql":  # PostgreSQL's one statement takes it itself
+        _number(draft, take_ticket(conn, draft.ticket_day))
     order_to_row(draft.order, draft.row)
     row = draft.row
     row.version = 1
@@ -351,13 +364,15 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
     events = [event_values(0, e) for e in draft.order.new_events]
     draft.order.new_events.clear()
     if conn.dialect.name == "postgresql":
-        row.id, draft.appeal.id = insert_order(
+        row.id, draft.appeal.id, ticket = insert_order(
             conn,
+            draft.ticket_day,
             _columns(row, _ORDERS),
             _columns(draft.appeal, _APPEALS),
             assignments,
             [{k: v for k, v in e.items() if k != "work_order_id"} for e in events],
         )
+        _number(draft, ticket)
         draft.appeal.work_order_id = row.id
         return
     row.id = conn.execute(_INSERT_ORDER, _columns(row, _ORDERS)).scalar_one()
@@ -367,6 +382,10 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
     draft.appeal.id = conn.execute(_INSERT_APPEAL, _columns(draft.appeal, _APPEALS)).scalar_one()
     if events:
         conn.execute(_INSERT_EVENTS, [{**e, "work_order_id": row.id} for e in events])
+
+
+def _number(draft: AppealDraft, ticket: str) -> None:
+    draft.order.ticket_no = draft.row.ticket_no = draft.appeal.ticket_no = ticket
 
 
 def _columns(obj: Any, table: Any) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """One-statement insert of a new order with its assignments, events and appeal (PostgreSQL).
 
-Intake is the hottest path, and per-statement driver overhead dominates its cost: this writes the
-four tables with data-modifying CTEs in a single round trip. The SQL is generated from the table
-metadata, so a migration that adds a column changes it too. Other databases use the plain
-statements (cityloop.services.intake.save_draft).
+Intake is the hottest path, and per-statement driver overhead dominates its cost: this takes the
+day's ticket number (store/tickets.py) and writes the four tables with data-modifying CTEs in
+a single round trip, so the number commits or rolls back with the appeal it names. The SQL is
+generated from the table metadata, so a migration that adds a column changes it too. Other
+databases use the plain statements (cityloop.services.intake.save_draft).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import JSON, Connection, Table, text
 from sqlalchemy.dialects import postgresql
 
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow
+from cityloop.store.tickets import COUNTER_UPSERT
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -44,15 +46,26 @@ def _statement() -> Any:
         defs = ", ".join(f"{c.key} {_type(c)}" for c in cols)
         return f"{fn}(CAST(:{param} AS jsonb)) AS x({defs})"
 
-    o_cols = _cols(orders, ("id",))
-    a_cols = _cols(appeals, ("id", "work_order_id"))
+    o_cols = _cols(orders, ("id", "ticket_no"))
+    a_cols = _cols(appeals, ("id", "work_order_id", "ticket_no"))
     s_cols = _cols(assigns, ("id", "work_order_id"))
     e_cols = _cols(events, ("id", "work_order_id"))
     many = "jsonb_to_recordset"
+    # Past 999 999 the number grows a digit (lpad would cut it), as format_ticket does.
+    counter = COUNTER_UPSERT.format(day="CAST(:day AS varchar)")
+    ticket = (
+        "CAST(:day AS varchar) || '-' || "
+        "CASE WHEN value < 1000000 THEN lpad(value::text, 6, '0') ELSE value::text END"
+    )
     return text(f"""
-    WITH o AS (
-        INSERT INTO work_orders ({names(o_cols)})
-        SELECT {names(o_cols)} FROM {record(o_cols, "order")} RETURNING id
+    WITH n AS (
+        {counter}
+    ), t AS (
+        SELECT {ticket} AS ticket_no FROM n
+    ), o AS (
+        INSERT INTO work_orders (ticket_no, {names(o_cols)})
+        SELECT t.ticket_no, {names(o_cols)} FROM t, {record(o_cols, "order")}
+        RETURNING id, ticket_no
     ), s AS (
         INSERT INTO assignments (work_order_id, {names(s_cols)})
         SELECT o.id, {names(s_cols)} FROM o, {record(s_cols, "assignments", many)}
@@ -60,10 +73,10 @@ def _statement() -> Any:
         INSERT INTO order_events (work_order_id, {names(e_cols)})
         SELECT o.id, {names(e_cols)} FROM o, {record(e_cols, "events", many)}
     ), a AS (
-        INSERT INTO appeals (work_order_id, {names(a_cols)})
-        SELECT o.id, {names(a_cols)} FROM o, {record(a_cols, "appeal")} RETURNING id
+        INSERT INTO appeals (work_order_id, ticket_no, {names(a_cols)})
+        SELECT o.id, o.ticket_no, {names(a_cols)} FROM o, {record(a_cols, "appeal")} RETURNING id
     )
-    SELECT o.id, a.id FROM o, a
+    SELECT o.id, a.id, o.ticket_no FROM o, a
     """)
 
 
@@ -74,17 +87,20 @@ def _json(value: Any) -> str:
 
 def insert_order(
     conn: Connection,
+    day: str,
     order: dict[str, Any],
     appeal: dict[str, Any],
     assignments: list[dict[str, Any]],
     events: list[dict[str, Any]],
-) -> tuple[int, int]:
-    """Insert everything; return (work order id, appeal id)."""
+) -> tuple[int, int, str]:
+    """Insert everything, numbered as `day`'s next ticket; return (work order id, appeal id,
+    ticket number)."""
     params = {
+        "day": day,
         "order": _json(order),
         "appeal": _json(appeal),
         "assignments": _json(assignments),
         "events": _json(events),
     }
     row = conn.execute(_statement(), params).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), str(row[2])

@@ -1,58 +1,42 @@
-"""Ticket numbers (受理编号) such as 20261124-000123.
+"""Ticket numbers (受理编号) such as 20261124-000123: per day, in the order appeals are recorded.
 
-Numbers are handed out from blocks reserved in the database (hi/lo), so an intake does not
-wait on one hot counter row; a block left unused by a restart leaves a gap, never a duplicate.
+The day's number is taken from a per-day counter row (ticket_counters) by the same transaction
+that writes the appeal — on PostgreSQL inside the one intake statement (fast_insert.py),
+elsewhere as the first statement of the intake's unit of work. The counter's row lock is held
+until that transaction ends, so numbers follow the order in which appeals are committed, every
+worker draws from the same sequence, and an intake that fails (a duplicate external id, a
+crash) rolls its increment back: no blocks, no gaps.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
-from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
-from cityloop.store.models import TicketCounterRow
+__all__ = ["COUNTER_UPSERT", "format_ticket", "take_ticket", "ticket_day"]
+
+# Portable upsert (PostgreSQL ≥ 9.5, SQLite ≥ 3.35): creates the day's row at 1 or adds 1.
+COUNTER_UPSERT = (
+    "INSERT INTO ticket_counters (day, value) VALUES ({day}, 1) "
+    "ON CONFLICT (day) DO UPDATE SET value = ticket_counters.value + 1 "
+    "RETURNING value"
+)
+_TAKE = text(COUNTER_UPSERT.format(day=":day"))
 
 
-class TicketAllocator:
-    def __init__(self, engine: Engine, block: int = 100) -> None:
-        self._engine = engine
-        self._block = block
-        self._lock = threading.Lock()
-        self._day = ""
-        self._next = 0
-        self._end = 0
+def ticket_day(local_time: datetime) -> str:
+    """The counter key: the day of receipt in the city's local time, ``YYYYMMDD``."""
+    return local_time.strftime("%Y%m%d")
 
-    def next(self, local_time: datetime) -> str:
-        day = local_time.strftime("%Y%m%d")
-        with self._lock:
-            if day != self._day or self._next >= self._end:
-                self._end = self._reserve(day)
-                self._next = self._end - self._block
-                self._day = day
-            self._next += 1
-            return f"{day}-{self._next:06d}"
 
-    def _reserve(self, day: str) -> int:
-        """Reserve the next block for `day`; returns the block's (exclusive) upper end."""
-        for _ in range(5):
-            with Session(self._engine) as session:
-                top = session.execute(
-                    update(TicketCounterRow)
-                    .where(TicketCounterRow.day == day)
-                    .values(value=TicketCounterRow.value + self._block)
-                    .returning(TicketCounterRow.value)
-                ).scalar_one_or_none()
-                if top is None:
-                    session.add(TicketCounterRow(day=day, value=self._block))
-                    try:
-                        session.commit()
-                    except IntegrityError:  # another worker created the day's row first
-                        session.rollback()
-                        continue
-                    return self._block
-                session.commit()
-                return int(top)
-        raise RuntimeError("could not reserve ticket numbers")
+def format_ticket(day: str, number: int) -> str:
+    # Six digits as the hotline prints them; a day beyond 999 999 appeals simply grows a digit.
+    return f"{day}-{number:06d}"
+
+
+def take_ticket(conn: Connection, day: str) -> str:
+    """The day's next number, taken inside the caller's transaction (commit or roll back with
+    the appeal it numbers)."""
+    number = conn.execute(_TAKE, {"day": day}).scalar_one()
+    return format_ticket(day, int(number))
