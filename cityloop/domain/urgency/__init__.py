@@ -1,0 +1,207 @@
+"""Urgency (紧急程度) and life safety (生命安全): who says the appeal cannot wait, and why.
+
+Three sources, the highest wins: the operator's choice, the category's default urgency
+(the taxonomy carries one: 燃气泄漏, 电梯困人 …) and what the text says. The text is read by
+rules (cues.py for the dangers, mood.py for tense and mood) rather than a model, so that every
+decision names the caller's words that made it and a dispatcher can see why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from cityloop.domain.statuses import Urgency
+from cityloop.domain.urgency import mood
+from cityloop.domain.urgency.cues import CUES, Cue
+from cityloop.domain.urgency.text import normalise
+
+__all__ = [
+    "CategoryUrgency",
+    "UrgencyAssessment",
+    "assess_urgency",
+    "detect_urgency",
+    "parse_category_urgency",
+]
+
+EVIDENCE_MAX = 60  # characters of the caller's words shown to the dispatcher
+
+
+class CategoryUrgency(StrEnum):
+    """A category's default (分类默认紧急程度), as the taxonomy import accepts it."""
+
+    NORMAL = "normal"
+    URGENT = "urgent"
+    LIFE_SAFETY = "life_safety"
+
+
+CATEGORY_URGENCY_LABELS: dict[CategoryUrgency, str] = {
+    CategoryUrgency.NORMAL: "一般",
+    CategoryUrgency.URGENT: "紧急",
+    CategoryUrgency.LIFE_SAFETY: "生命安全",
+}
+_CATEGORY_URGENCY_WORDS: dict[str, CategoryUrgency] = {
+    **{u.value: u for u in CategoryUrgency},
+    **{label: u for u, label in CATEGORY_URGENCY_LABELS.items()},
+}
+
+
+def parse_category_urgency(text: str) -> CategoryUrgency | None:
+    """'urgent', '紧急', 'life_safety', '生命安全', 'normal', '一般'; blank is None. Raises
+    ValueError naming what is allowed."""
+    word = text.strip().lower()
+    if not word:
+        return None
+    found = _CATEGORY_URGENCY_WORDS.get(word)
+    if found is None:
+        allowed = "、".join(f"{u.value}/{CATEGORY_URGENCY_LABELS[u]}" for u in CategoryUrgency)
+        raise ValueError(f"'{text}' is not one of {allowed}")
+    return found
+
+
+class _Rank(IntEnum):
+    NORMAL = 0
+    URGENT = 1
+    LIFE_SAFETY = 2
+
+
+@dataclass(frozen=True)
+class UrgencyAssessment:
+    level: Urgency
+    life_safety: bool
+    source: str | None  # "operator" | "category" | "text" | None: who set the level
+    evidence: str | None = None  # the caller's words that show the danger (or its near-miss)
+    reason: str | None = None  # hazard code ("gas_leak") or why a cue was set aside ("past")
+
+    @property
+    def urgent(self) -> bool:
+        return self.level is Urgency.URGENT
+
+
+@dataclass(frozen=True)
+class _Reading:
+    rank: _Rank
+    evidence: str | None
+    reason: str | None
+
+
+def assess_urgency(
+    text: str,
+    *,
+    operator_choice: Urgency | None = None,
+    category_default: CategoryUrgency | None = None,
+) -> UrgencyAssessment:
+    """Judge urgency from the three sources; the highest wins, the text's evidence is kept
+    whichever source won (the dispatcher sees the words either way)."""
+    read = read_text(text)
+    candidates: list[tuple[_Rank, str]] = []
+    if operator_choice is not None:
+        rank = _Rank.URGENT if operator_choice is Urgency.URGENT else _Rank.NORMAL
+        candidates.append((rank, "operator"))
+    if category_default is not None:
+        candidates.append((_Rank[category_default.name], "category"))
+    if read.rank > _Rank.NORMAL:
+        candidates.append((read.rank, "text"))
+    if not candidates:
+        return UrgencyAssessment(Urgency.NORMAL, False, None, read.evidence, read.reason)
+    # max() keeps the first of equals: the operator's word stands when it is as high.
+    rank, source = max(candidates, key=lambda c: c[0])
+    level = Urgency.URGENT if rank >= _Rank.URGENT else Urgency.NORMAL
+    reason = read.reason if source == "text" or read.rank > _Rank.NORMAL else None
+    if source != "text" and reason is None:
+        reason = f"{source}_{'life_safety' if rank is _Rank.LIFE_SAFETY else level.value}"
+    return UrgencyAssessment(
+        level,
+        rank is _Rank.LIFE_SAFETY or read.rank is _Rank.LIFE_SAFETY,
+        source,
+        read.evidence,
+        reason,
+    )
+
+
+def detect_urgency(text: str) -> tuple[Urgency, str | None]:
+    """The text's urgency alone and the words that made it urgent (kept for callers that
+    preview an appeal before it has an operator or a category)."""
+    read = read_text(text)
+    if read.rank > _Rank.NORMAL:
+        return Urgency.URGENT, read.evidence
+    return Urgency.NORMAL, None
+
+
+def read_text(text: str) -> _Reading:
+    """The danger the text shows now; failing that, the first near-miss and why it is one."""
+    norm = normalise(text)
+    handled = mood.text_handled(norm)
+    consumer = mood.text_consumer(norm)
+    found: list[tuple[Cue, int, int]] = []
+    set_aside: tuple[str, int, int] | None = None
+    for cue in CUES:
+        for m in cue.pattern.finditer(norm):
+            if m.end() == m.start():
+                continue
+            why = (
+                mood.HANDLED
+                if handled
+                else mood.CONSUMER
+                if consumer
+                else mood.blocked(norm, m.start(), m.end(), outage=cue.outage)
+            )
+            if why is None:
+                found.append((cue, m.start(), m.end()))
+            elif set_aside is None or m.start() < set_aside[1]:
+                set_aside = (why, m.start(), m.end())
+    strong = [f for f in found if not f[0].weak]
+    accepted = strong or [f for f in found if _weak_holds(f[0], norm, found)]
+    if accepted:
+        cue, start, end = min(accepted, key=lambda f: (not f[0].life_safety, f[1]))
+        rank = _Rank.LIFE_SAFETY if cue.life_safety else _Rank.URGENT
+        return _Reading(rank, _evidence(text, norm, start, end), cue.hazard)
+    if set_aside is not None:
+        why, start, end = set_aside
+        return _Reading(_Rank.NORMAL, _evidence(text, norm, start, end), why)
+    return _Reading(_Rank.NORMAL, None, None)
+
+
+# Smoke from a barbecue, a ritual or a field fire is a nuisance, not a danger to people.
+_BENIGN_SMOKE = ("烧烤", "烧纸", "焚烧", "秸秆", "做饭", "炒菜", "鞭炮", "演练", "烧香")
+_INDOORS = (
+    "楼道",
+    "地下室",
+    "窗",
+    "屋里",
+    "家里",
+    "楼里",
+    "电梯",
+    "配电",
+    "仓库",
+    "楼上",
+    "房间",
+    "车库",
+    "厂",
+    "山",
+    "林",
+    "充电",
+    "电动车",
+    "楼梯",
+)
+_FUMES = ("烟", "气味", "味道", "烧炭", "炭", "煤", "熏", "毒", "刺鼻", "呛", "气体", "燃气")
+
+
+def _weak_holds(cue: Cue, text: str, found: list[tuple[Cue, int, int]]) -> bool:
+    """A weak cue stands when the rest of the text makes the danger plain."""
+    if cue.hazard == "smoke":
+        return not any(w in text for w in _BENIGN_SMOKE) and any(w in text for w in _INDOORS)
+    if cue.hazard == "symptoms":
+        return any(w in text for w in _FUMES)
+    return len(found) > 1
+
+
+def _evidence(original: str, norm: str, start: int, end: int) -> str:
+    """The clause(s) around the cue in the caller's own words (same positions as `norm`)."""
+    c0 = mood.clause_start(norm, start)
+    c1 = mood.clause_end(norm, end)
+    words = original[c0:c1].strip()
+    if len(words) > EVIDENCE_MAX:
+        lo = max(c0, start - 20)
+        words = original[lo : lo + EVIDENCE_MAX].strip()
+    return words

@@ -1,0 +1,162 @@
+"""Urgency from three sources and the text's danger cues, on the tuning part of the set.
+
+The unseen part (bench/data/urgency_unseen.csv) is measured by bench/urgency_bench.py only.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from cityloop.domain.statuses import Urgency
+from cityloop.domain.urgency import (
+    CategoryUrgency,
+    assess_urgency,
+    detect_urgency,
+    parse_category_urgency,
+)
+
+TUNING = Path(__file__).resolve().parents[2] / "bench" / "data" / "urgency_tuning.csv"
+ISSUE_EXAMPLE = "燃气味道很重，楼道里都能闻到，怀疑哪里漏气了，赶紧来人！"
+
+
+def _tuning() -> dict[str, dict[str, str]]:
+    with TUNING.open(encoding="utf-8") as f:
+        return {r["id"]: r for r in csv.DictReader(f)}
+
+
+ROWS = _tuning()
+
+
+def test_the_issue_s_gas_call_is_life_safety() -> None:
+    a = assess_urgency(ISSUE_EXAMPLE)
+    assert a.level is Urgency.URGENT and a.life_safety
+    assert a.source == "text" and a.reason == "gas_leak"
+    assert a.evidence is not None and "燃气味道很重" in a.evidence
+
+
+@pytest.mark.parametrize(
+    ("row_id", "hazard"),
+    [
+        ("t002", "gas_leak"),  # 楼道里一股煤气味
+        ("t004", "gas_leak"),  # 然气 (typo)
+        ("t073", "gas_leak"),  # 气味，像煤气
+        ("t013", "fire"),
+        ("t017", "fire"),  # 着活 (typo)
+        ("t023", "live_wire"),  # wire down and sparking
+        ("t026", "live_wire"),  # 线头全部露在外面, a child 被电麻了
+        ("t029", "trapped"),
+        ("t031", "trapped"),  # 电悌困人 (typo)
+        ("t036", "fall_injury"),  # 摔倒起不来
+        ("t039", "fall_injury"),  # 跌到了，爬不起来 (typo)
+        ("t041", "no_sign_of_life"),  # 独居老人两天没开门
+        ("t042", "flood_electric"),
+        ("t047", "tree_on_wires"),
+        ("t049", "collapse"),
+        ("t058", "trapped"),  # 小孩掉水里了
+        ("t067", "suicide_risk"),
+    ],
+)
+def test_danger_said_in_many_ways_is_life_safety(row_id: str, hazard: str) -> None:
+    row = ROWS[row_id]
+    a = assess_urgency(row["text"])
+    assert (a.level, a.life_safety, a.reason) == (Urgency.URGENT, True, hazard), row["text"]
+    assert a.evidence and a.evidence in row["text"]
+
+
+@pytest.mark.parametrize("row_id", ["t055", "t091", "t096"])
+def test_urgent_without_a_life_at_stake(row_id: str) -> None:
+    a = assess_urgency(ROWS[row_id]["text"])
+    assert a.level is Urgency.URGENT and not a.life_safety
+
+
+@pytest.mark.parametrize(
+    ("row_id", "why"),
+    [
+        ("t106", None),  # 燃气费 question: no cue at all
+        ("t112", "past"),  # 去年…燃气泄漏
+        ("t114", "past"),  # 前年那次电梯困人
+        ("t120", "hypothetical"),  # 万一着火
+        ("t121", "hypothetical"),  # 怕哪天烧起来
+        ("t127", "hypothetical"),  # 担心…会倒在电线上
+        ("t129", None),  # lift certificate expired
+        ("t133", None),  # 急死了
+        ("t139", None),  # 被困在…退费的问题里 (figure of speech)
+        ("t143", "handled"),  # 已经由燃气公司处理好了
+        ("t144", "handled"),  # 已经被物业放出来了
+        ("t150", "planned"),  # 通知说周六全楼停电检修
+        ("t185", "inquiry"),  # 请问火灾后…补贴
+        ("t191", "negated"),  # 不是燃气味
+        ("t195", "negated"),  # 电梯没困人
+        ("t199", "consumer"),  # 电热水壶漏电，商家拒绝退货
+    ],
+)
+def test_near_misses_are_not_urgent(row_id: str, why: str | None) -> None:
+    a = assess_urgency(ROWS[row_id]["text"])
+    assert a.level is Urgency.NORMAL and not a.life_safety, ROWS[row_id]["text"]
+    assert a.reason == why
+    assert (a.evidence is None) is (why is None)
+
+
+def test_every_tuning_row_is_judged_as_labelled() -> None:
+    wrong = [
+        r["id"]
+        for r in ROWS.values()
+        if (assess_urgency(r["text"]).level is Urgency.URGENT) != (r["label"] != "normal")
+    ]
+    assert wrong == []
+
+
+def test_the_highest_source_wins() -> None:
+    calm = "小区路灯不亮已经一个星期了"
+    assert assess_urgency(calm).level is Urgency.NORMAL
+    assert assess_urgency(calm).source is None
+    by_operator = assess_urgency(calm, operator_choice=Urgency.URGENT)
+    assert (by_operator.level, by_operator.source, by_operator.life_safety) == (
+        Urgency.URGENT,
+        "operator",
+        False,
+    )
+    by_category = assess_urgency(calm, category_default=CategoryUrgency.LIFE_SAFETY)
+    assert (by_category.level, by_category.source, by_category.life_safety) == (
+        Urgency.URGENT,
+        "category",
+        True,
+    )
+    # The operator choosing "normal" does not lower what the text shows.
+    text_wins = assess_urgency(ISSUE_EXAMPLE, operator_choice=Urgency.NORMAL)
+    assert (text_wins.level, text_wins.source, text_wins.life_safety) == (
+        Urgency.URGENT,
+        "text",
+        True,
+    )
+    # Equal levels: the operator's word is the source, the text's evidence is still shown.
+    both = assess_urgency(ISSUE_EXAMPLE, operator_choice=Urgency.URGENT)
+    assert both.source == "text" and both.evidence  # life safety ranks above plain urgent
+    plain = assess_urgency(ROWS["t055"]["text"], operator_choice=Urgency.URGENT)
+    assert plain.source == "operator" and plain.reason == "manhole_open" and plain.evidence
+    normal_category = assess_urgency(calm, category_default=CategoryUrgency.NORMAL)
+    assert normal_category.level is Urgency.NORMAL and normal_category.source == "category"
+
+
+def test_category_urgency_words() -> None:
+    assert parse_category_urgency("紧急") is CategoryUrgency.URGENT
+    assert parse_category_urgency(" life_safety ") is CategoryUrgency.LIFE_SAFETY
+    assert parse_category_urgency("生命安全") is CategoryUrgency.LIFE_SAFETY
+    assert parse_category_urgency("一般") is CategoryUrgency.NORMAL
+    assert parse_category_urgency("") is None
+    with pytest.raises(ValueError, match="urgent/紧急"):
+        parse_category_urgency("very")
+
+
+def test_detect_urgency_keeps_its_shape() -> None:
+    urgency, phrase = detect_urgency(ISSUE_EXAMPLE)
+    assert urgency is Urgency.URGENT and phrase and "燃气" in phrase
+    assert detect_urgency(ROWS["t120"]["text"]) == (Urgency.NORMAL, None)
+
+
+def test_sensor_maintenance_text_is_not_urgent() -> None:
+    text = "【智能感知】独立式烟感报警器 SD-01（幸福里3栋）电量低（battery=8），请更换电池。"
+    assert assess_urgency(text).level is Urgency.NORMAL
