@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -25,8 +27,6 @@ class Settings(BaseSettings):
     office_hours: str = "09:00-12:00,13:30-18:00"
     extra_holidays: list[str] = Field(default_factory=list)  # ISO dates a city adds
     extra_workdays: list[str] = Field(default_factory=list)
-    # Each worker re-reads the holiday table (store/holidays.py) at most this long after an edit.
-    calendar_refresh_seconds: float = Field(default=5.0, gt=0)
     warning_fraction: float = 0.8  # 预警 when this share of the time limit is used
     default_time_limit: str = "5d"  # when no linkage rule matches
     login_max_failures: int = 5
@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     # Shared state across workers and machines (rate limits, caches, session revocation, live
     # events). Empty: the single-machine default keeps that state in-process or in the database.
     redis_url: str = ""  # e.g. redis://127.0.0.1:6379/0
+    # Audit trail (安全审计, docs/SECURITY.md). The key seals and chains the records (urlsafe
+    # base64 of 32 bytes); empty: generated once into data_dir/audit_key. Keep it off the
+    # database host: whoever holds it can forge records.
+    audit_key: str = ""
+    audit_hash: Literal["sha256", "sm3"] = "sha256"
+    audit_retention_days: int = Field(default=180, ge=180)  # 网络安全法 art. 21: ≥ 6 months
+    audit_archive_dir: Path | None = None  # empty: data_dir/audit_archive
+    audit_seal_seconds: float = 2.0  # how often a worker seals new records into the chain
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -101,6 +109,17 @@ class Settings(BaseSettings):
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+    def audit_key_bytes(self) -> bytes:
+        """The audit trail's sealing key: from the environment, else one kept (0600) in the
+        data directory. Read once per process."""
+        if not self.audit_key:
+            path = self.ensure_data_dir() / "audit_key"
+            if not path.exists():
+                path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+                path.chmod(0o600)
+            self.audit_key = path.read_text().strip()
+        return base64.urlsafe_b64decode(self.audit_key)
 
     def signing_key(self) -> str:
         """The token signing key: from the environment, else one kept in the data directory

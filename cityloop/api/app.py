@@ -16,7 +16,6 @@ from cityloop.api.routers import (
     auth,
     dashboard,
     files,
-    holidays,
     reference,
     understanding,
     users,
@@ -46,7 +45,6 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         dashboard.router,
         files.router,
         understanding.router,
-        holidays.router,
     ):
         app.include_router(router)
     app.include_router(open311_router)

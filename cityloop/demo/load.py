@@ -16,6 +16,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
 
+from cityloop.audit.guard import allow_purge
 from cityloop.demo.appeals import DemoAppeal, generate_appeals
 from cityloop.demo.geography import build_regions
 from cityloop.demo.organisation import (
@@ -78,6 +79,7 @@ def build_demo(
         return "演示城市已存在 the demo city is already loaded (use --reset to rebuild)"
     if present:
         with ctx.engine.begin() as conn:
+            allow_purge(conn)  # a rebuild starts the audit trail anew
             for table in reversed(Base.metadata.sorted_tables):
                 if table.name != "alembic_version":
                     conn.execute(delete(table))

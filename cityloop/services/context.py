@@ -15,7 +15,7 @@ from cityloop.services.reference import ReferenceCache
 from cityloop.services.uow import UnitOfWork
 from cityloop.settings import Settings
 from cityloop.store.db import make_engine, make_session_factory
-from cityloop.workcalendar import DatabaseWorkCalendar
+from cityloop.workcalendar import ChineseWorkCalendar
 
 
 @dataclass
@@ -40,11 +40,12 @@ class CityLoop:
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> CityLoop:
+    from cityloop.audit.keys import configure
+
+    configure(settings)  # the audit trail's sealing key and algorithm for this process
     engine = make_engine(settings)
     factory = make_session_factory(engine)
-    calendar = DatabaseWorkCalendar(
-        engine,
-        settings.calendar_refresh_seconds,
+    calendar = ChineseWorkCalendar(
         extra_holidays={date.fromisoformat(d) for d in settings.extra_holidays},
         extra_workdays={date.fromisoformat(d) for d in settings.extra_workdays},
     )

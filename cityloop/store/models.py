@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -247,19 +248,64 @@ class OrderEventRow(Base):
     actor_role: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]]
+    # Tamper evidence (cityloop.audit): the writer's seal, then the sealing step's number in
+    # the timeline's chain and link to the record before (docs/SECURITY.md).
+    mac: Mapped[str | None] = mapped_column(String(72))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    chain_hash: Mapped[str | None] = mapped_column(String(72))
+
+    __table_args__ = (
+        Index("uq_order_events_chain_seq", "chain_seq", unique=True),
+        Index(
+            "ix_order_events_unsealed",
+            "id",
+            postgresql_where=text("chain_seq IS NULL"),
+            sqlite_where=text("chain_seq IS NULL"),
+        ),
+    )
 
 
 class AuditRow(Base):
-    """Audited access to personal data and administrative changes."""
+    """The audit trail (安全审计): logins, user and configuration changes, imports, exports,
+    reads of unmasked personal data. Append-only and chained like the timeline."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_name: Mapped[str] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]]
+    role: Mapped[str] = mapped_column(String(30), default="")
+    result: Mapped[str] = mapped_column(String(10), default="success")  # success | failure
+    source: Mapped[str | None] = mapped_column(String(64))  # client address
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    mac: Mapped[str | None] = mapped_column(String(72))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    chain_hash: Mapped[str | None] = mapped_column(String(72))
+
+    __table_args__ = (
+        Index("uq_audit_log_chain_seq", "chain_seq", unique=True),
+        Index(
+            "ix_audit_log_unsealed",
+            "id",
+            postgresql_where=text("chain_seq IS NULL"),
+            sqlite_where=text("chain_seq IS NULL"),
+        ),
+    )
+
+
+class AuditChainStateRow(Base):
+    """Per log: records at or below `legacy_below` predate tamper evidence (written before
+    migration t0001) and are sealed as found; `purged_*` is the archived head the chain
+    continues from once old records were purged."""
+
+    __tablename__ = "audit_chain_state"
+    log: Mapped[str] = mapped_column(String(20), primary_key=True)
+    legacy_below: Mapped[int] = mapped_column(BigInteger, default=0)
+    purged_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    purged_hash: Mapped[str] = mapped_column(String(72), default="genesis")
 
 
 class GazetteerRow(Base):

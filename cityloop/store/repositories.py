@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from cityloop.audit.records import AUDIT, EVENTS, mac_for
 from cityloop.domain.orders import (
     Actor,
     Assignment,
@@ -84,7 +85,9 @@ def order_to_row(order: WorkOrder, row: WorkOrderRow) -> None:
 
 
 def event_values(order_id: int, e: OrderEvent) -> dict[str, Any]:
-    return {
+    """The event's row, sealed (the order id is covered by the chain, not the seal: intake
+    learns it only in the insert)."""
+    values: dict[str, Any] = {
         "work_order_id": order_id,
         "action": e.action.value,
         "at": e.at,
@@ -96,6 +99,8 @@ def event_values(order_id: int, e: OrderEvent) -> dict[str, Any]:
         "note": e.note,
         "data": e.data,
     }
+    values["mac"] = mac_for(EVENTS, values)
+    return values
 
 
 _INSERT_EVENTS = insert(cast(Table, OrderEventRow.__table__))
@@ -123,20 +128,19 @@ def add_audit(
     source: str | None = None,
     user_agent: str | None = None,
 ) -> None:
-    """One audit-log row (personal-data reads, imports, keys, logins); None is the command
-    line. `result` is "success" or "failure"; `source` the client address."""
-    extra: dict[str, Any] = {"result": result}
-    if source is not None:
-        extra["source"] = source
-    if user_agent is not None:
-        extra["user_agent"] = user_agent[:200]
-    session.add(
-        AuditRow(
-            at=utcnow(),
-            actor_id=actor.user_id if actor else None,
-            actor_name=actor.name if actor else "命令行 cli",
-            action=action,
-            target=target[:100],
-            detail={"role": actor.role.value if actor else "cli", **extra, **detail},
-        )
-    )
+    """One audit-log row (personal-data reads, imports, configuration, keys, logins); None is
+    the command line. `result` is "success" or "failure"; `source` the client address. The row
+    carries the writer's seal; the sealing step chains it (cityloop.audit.chain)."""
+    values: dict[str, Any] = {
+        "at": utcnow(),
+        "actor_id": actor.user_id if actor else None,
+        "actor_name": actor.name if actor else "命令行 cli",
+        "role": actor.role.value if actor else "cli",
+        "action": action,
+        "target": target[:100],
+        "result": result,
+        "source": source[:64] if source else None,
+        "user_agent": user_agent[:200] if user_agent else None,
+        "detail": detail,
+    }
+    session.add(AuditRow(**values, mac=mac_for(AUDIT, values)))
