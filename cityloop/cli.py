@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from cityloop.analytics.cli import analyse_app, report_app
-from cityloop.audit.cli import audit_app
 from cityloop.community.cli import community_app
 from cityloop.geo.regions import ImportRejected
+from cityloop.holidays_cli import deadlines_app, holidays_app, import_holidays
 from cityloop.nlp.cli import model_app
 from cityloop.open311.cli import open311_app
 from cityloop.sensing.cli import sensing_app, simulate_app
@@ -31,7 +31,9 @@ app.add_typer(report_app, name="report")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(sensing_app, name="sensing")
 app.add_typer(simulate_app, name="simulate")
-app.add_typer(audit_app, name="audit")
+app.add_typer(holidays_app, name="holidays")
+app.add_typer(deadlines_app, name="deadlines")
+import_app.command("holidays")(import_holidays)
 
 
 def _context(settings: Settings | None = None):  # type: ignore[no-untyped-def]

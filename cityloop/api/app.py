@@ -16,6 +16,7 @@ from cityloop.api.routers import (
     auth,
     dashboard,
     files,
+    holidays,
     reference,
     understanding,
     users,
@@ -45,6 +46,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         dashboard.router,
         files.router,
         understanding.router,
+        holidays.router,
     ):
         app.include_router(router)
     app.include_router(open311_router)

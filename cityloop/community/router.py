@@ -8,8 +8,9 @@ from cityloop.community.mediation.router import router as mediation
 from cityloop.community.points.router import router as points
 from cityloop.community.registry.router import router as registry
 from cityloop.community.snaps.router import router as snaps
+from cityloop.community.trust.router import router as trust
 from cityloop.community.wishes.router import router as wishes
 
 router = APIRouter()
-for _r in (registry, wishes, snaps, points, mediation):
+for _r in (registry, wishes, snaps, points, mediation, trust):
     router.include_router(_r)

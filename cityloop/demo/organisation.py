@@ -132,7 +132,7 @@ _TAXONOMY: dict[str, dict[str, list[str]]] = {
         "燃气": ["燃气泄漏", "燃气停气", "燃气安装维修"],
     },
     "交通出行": {
-        "道路设施": ["路面坑洼", "交通信号灯故障", "交通标志标线"],
+        "道路设施": ["路面坑洼", "路面塌陷", "交通信号灯故障", "交通标志标线"],
         "公共交通": ["公交服务", "公交站点设置", "出租车网约车"],
         "停车管理": ["车辆乱停乱放", "停车收费", "占用消防通道"],
     },
@@ -171,10 +171,31 @@ _TAXONOMY: dict[str, dict[str, list[str]]] = {
 }
 
 
+# Categories urgent by themselves (分类默认紧急程度), whatever the caller's words: a danger to
+# life (生命安全) or a hazard on the street. Every other category inherits "normal".
+_DEFAULT_URGENCY: dict[str, str] = {
+    "水电气/燃气/燃气泄漏": "life_safety",
+    "市场监管/特种设备/电梯困人": "life_safety",
+    "公共安全/消防安全/火灾隐患": "urgent",
+    "城市管理/市政设施/井盖缺失破损": "urgent",
+    "水电气/供电/电力设施隐患": "urgent",  # 电线裸露、断落
+    "交通出行/道路设施/路面塌陷": "urgent",
+    "住房和城乡建设/房屋安全/房屋裂缝": "urgent",
+    "住房和城乡建设/房屋安全/外墙脱落": "urgent",
+    "园林绿化/树木管护/倒伏树木": "urgent",
+}
+
+
 def build_taxonomy() -> list[dict[str, str]]:
-    """Three-level hotline taxonomy: rows ``{l1, l2, l3}`` (Chinese names), ordered."""
+    """Three-level hotline taxonomy: rows ``{l1, l2, l3, default_urgency}`` (Chinese names;
+    the default blank where the category is normal), ordered."""
     return [
-        {"l1": l1, "l2": l2, "l3": l3}
+        {
+            "l1": l1,
+            "l2": l2,
+            "l3": l3,
+            "default_urgency": _DEFAULT_URGENCY.get(f"{l1}/{l2}/{l3}", ""),
+        }
         for l1, seconds in _TAXONOMY.items()
         for l2, thirds in seconds.items()
         for l3 in thirds

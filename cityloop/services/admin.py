@@ -16,6 +16,7 @@ from cityloop.domain.linkage import LinkageRule, validate_rule
 from cityloop.domain.sla import TimeLimit
 from cityloop.domain.statuses import Urgency
 from cityloop.domain.taxonomy import build_categories, path_key
+from cityloop.domain.urgency import CategoryUrgency, parse_category_urgency
 from cityloop.geo.gazetteer import GazetteerEntry
 from cityloop.geo.regions import ImportProblem, ImportRejected, RegionLevel, parse_regions
 from cityloop.importers import Row
@@ -94,10 +95,25 @@ def import_departments(ctx: CityLoop, rows: list[Row]) -> int:
     return len(rows)
 
 
-def import_taxonomy(ctx: CityLoop, rows: list[Row], columns: tuple[str, ...]) -> int:
-    """Rows of up to three names (一级, 二级, 三级); blanks at the end mean a shallower path."""
+# Columns the taxonomy import reads a category's default urgency from (either name).
+URGENCY_COLUMNS = ("默认紧急程度", "default_urgency")
+
+
+def import_taxonomy(
+    ctx: CityLoop,
+    rows: list[Row],
+    columns: tuple[str, ...],
+    urgency_columns: tuple[str, ...] = URGENCY_COLUMNS,
+) -> int:
+    """Rows of up to three names (一级, 二级, 三级); blanks at the end mean a shallower path.
+
+    An optional default-urgency column (一般/normal, 紧急/urgent, 生命安全/life_safety) sets
+    the default of the row's deepest category; blank there means "inherit the parent's". A
+    re-import updates the defaults of the rows that carry the column and keeps every code.
+    Returns the number of new categories."""
     problems: list[ImportProblem] = []
     paths: list[tuple[str, ...]] = []
+    defaults: dict[str, CategoryUrgency | None] = {}  # path → default, for rows that say
     for line, v in rows:
         names = [v.get(c, "") for c in columns]
         while names and not names[-1]:
@@ -110,6 +126,19 @@ def import_taxonomy(ctx: CityLoop, rows: list[Row], columns: tuple[str, ...]) ->
             elif "/" in name:
                 problems.append(ImportProblem(line, columns[level - 1], "'/' is not allowed"))
         paths.append(tuple(names))
+        column = next((c for c in urgency_columns if c in v), None)
+        if column is not None:
+            try:
+                defaults[path_key(names)] = parse_category_urgency(v[column] or "")
+            except ValueError:
+                problems.append(
+                    ImportProblem(
+                        line,
+                        column,
+                        f"'{v[column]}' 不是可用的紧急程度（可填：一般/normal、紧急/urgent、"
+                        "生命安全/life_safety，或留空沿用上级）",
+                    )
+                )
     if problems:
         raise ImportRejected(problems, "line")
     with ctx.uow() as uow:
@@ -129,7 +158,15 @@ def import_taxonomy(ctx: CityLoop, rows: list[Row], columns: tuple[str, ...]) ->
                 names.append(by_code[code].name)
                 code = by_code[code].parent_code
             path = path_key(reversed(names))
+            default = defaults.get(path)
+            urgency = default.value if default is not None else None
             if path in existing:
+                if path in defaults:
+                    uow.session.execute(
+                        update(CategoryRow)
+                        .where(CategoryRow.path == path)
+                        .values(default_urgency=urgency)
+                    )
                 continue
             uow.session.add(
                 CategoryRow(
@@ -138,6 +175,7 @@ def import_taxonomy(ctx: CityLoop, rows: list[Row], columns: tuple[str, ...]) ->
                     level=cat.level,
                     parent_code=cat.parent_code,
                     path=path,
+                    default_urgency=urgency,
                 )
             )
             added += 1

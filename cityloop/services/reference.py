@@ -15,6 +15,7 @@ from cityloop.domain.linkage import LinkageRule
 from cityloop.domain.sla import TimeLimit
 from cityloop.domain.statuses import Urgency
 from cityloop.domain.taxonomy import Category
+from cityloop.domain.urgency import CategoryUrgency
 from cityloop.geo.grid_index import GridIndex
 from cityloop.store.models import (
     CategoryRow,
@@ -41,6 +42,8 @@ class Reference:
     grids: GridIndex = field(default_factory=lambda: GridIndex([], {}))
     categories: dict[str, Category] = field(default_factory=dict)
     category_paths: dict[str, str] = field(default_factory=dict)  # code → "一级/二级/三级"
+    # code → its own default urgency (分类默认紧急程度); children inherit through ancestry.
+    category_urgency: dict[str, CategoryUrgency] = field(default_factory=dict)
     departments: dict[str, str] = field(default_factory=dict)  # code → name
     street_offices: dict[str, str] = field(default_factory=dict)  # street code → its office
     rule_version: int | None = None
@@ -54,6 +57,14 @@ class Reference:
     def category_ancestry(self, code: str | None) -> list[str]:
         cat = self.categories.get(code or "")
         return cat.ancestry if cat else []
+
+    def default_urgency(self, code: str | None) -> CategoryUrgency | None:
+        """The category's default urgency, or the nearest ancestor's; None when none is set."""
+        for c in reversed(self.category_ancestry(code)):
+            found = self.category_urgency.get(c)
+            if found is not None:
+                return found
+        return None
 
     def co_departments(self, rule: LinkageRule, street_code: str | None) -> tuple[str, ...]:
         """The rule's co-handlers, with the token @street replaced by the office of the street
@@ -96,6 +107,8 @@ def load_reference(session: Session) -> Reference:
     for c in session.execute(select(CategoryRow)).scalars():
         ref.categories[c.code] = Category(c.code, c.name, c.level, c.parent_code)
         ref.category_paths[c.code] = c.path
+        if c.default_urgency:
+            ref.category_urgency[c.code] = CategoryUrgency(c.default_urgency)
     for d in session.execute(select(DepartmentRow)).scalars():
         ref.departments[d.code] = d.name
         if d.level == "street" and d.region_code:

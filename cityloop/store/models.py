@@ -345,5 +345,6 @@ def utcnow() -> datetime:
 # tables on Base.metadata for Alembic and the tests.
 import cityloop.analytics.store  # noqa: E402,F401
 import cityloop.community.store  # noqa: E402,F401
+import cityloop.community.trust.store  # noqa: E402,F401
 import cityloop.open311.store  # noqa: E402,F401
 import cityloop.sensing.store  # noqa: E402,F401

@@ -57,7 +57,7 @@ def test_departments(regions: dict[str, Any]) -> None:
 
 def test_taxonomy_shape() -> None:
     rows = build_taxonomy()
-    assert all(set(r) == {"l1", "l2", "l3"} for r in rows)
+    assert all(set(r) == {"l1", "l2", "l3", "default_urgency"} for r in rows)
     triples = [(r["l1"], r["l2"], r["l3"]) for r in rows]
     assert len(set(triples)) == len(triples)
     assert 10 <= len({r["l1"] for r in rows}) <= 14
@@ -152,3 +152,18 @@ def test_district_named_places_sit_in_their_district(gazetteer: list[dict[str, A
 def test_gazetteer_deterministic(gazetteer: list[dict[str, Any]], regions: dict[str, Any]) -> None:
     assert build_gazetteer(regions, seed=7) == gazetteer
     assert build_gazetteer(regions, seed=8) != gazetteer
+
+
+def test_taxonomy_names_the_categories_urgent_by_themselves() -> None:
+    defaults = {
+        f"{r['l1']}/{r['l2']}/{r['l3']}": r["default_urgency"]
+        for r in build_taxonomy()
+        if r["default_urgency"]
+    }
+    by_leaf = {path.rsplit("/", 1)[1]: u for path, u in defaults.items()}
+    assert by_leaf["燃气泄漏"] == by_leaf["电梯困人"] == "life_safety"
+    assert {"火灾隐患", "井盖缺失破损", "电力设施隐患", "路面塌陷", "房屋裂缝", "倒伏树木"} <= set(
+        by_leaf
+    )
+    assert set(defaults.values()) <= {"urgent", "life_safety"}
+    assert len(defaults) == 9  # every configured path is a category of the taxonomy

@@ -1,0 +1,1 @@
+"""Trust-based property management (信托制物业): an open ledger and the owners' votes."""
