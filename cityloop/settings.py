@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     office_hours: str = "09:00-12:00,13:30-18:00"
     extra_holidays: list[str] = Field(default_factory=list)  # ISO dates a city adds
     extra_workdays: list[str] = Field(default_factory=list)
+    # Each worker re-reads the holiday table (store/holidays.py) at most this long after an edit.
+    calendar_refresh_seconds: float = Field(default=5.0, gt=0)
     warning_fraction: float = 0.8  # 预警 when this share of the time limit is used
     default_time_limit: str = "5d"  # when no linkage rule matches
     login_max_failures: int = 5

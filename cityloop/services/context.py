@@ -15,7 +15,7 @@ from cityloop.services.reference import ReferenceCache
 from cityloop.services.uow import UnitOfWork
 from cityloop.settings import Settings
 from cityloop.store.db import make_engine, make_session_factory
-from cityloop.workcalendar import ChineseWorkCalendar
+from cityloop.workcalendar import DatabaseWorkCalendar
 
 
 @dataclass
@@ -45,7 +45,9 @@ def build_context(settings: Settings, clock: Clock | None = None) -> CityLoop:
     configure(settings)  # the audit trail's sealing key and algorithm for this process
     engine = make_engine(settings)
     factory = make_session_factory(engine)
-    calendar = ChineseWorkCalendar(
+    calendar = DatabaseWorkCalendar(
+        engine,
+        settings.calendar_refresh_seconds,
         extra_holidays={date.fromisoformat(d) for d in settings.extra_holidays},
         extra_workdays={date.fromisoformat(d) for d in settings.extra_workdays},
     )
