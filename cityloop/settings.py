@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     tile_url: str = ""  # map base tiles for the console, e.g. a city's own 天地图 (optional)
     tile_attribution: str = ""
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Largest import file (CSV, YAML, GeoJSON); it also bounds every other request body.
+    import_max_bytes: int = 20 * 1024 * 1024
     open311_config: Path | None = None  # a city's own Open311 attribute definitions (YAML)
     # AES-256-GCM key for residents' ID numbers and phones in the community database
     # (urlsafe base64 of 32 bytes); empty: generated once into data_dir/community_key.

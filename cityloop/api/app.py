@@ -11,6 +11,7 @@ from sqlalchemy import text
 import cityloop
 from cityloop.analytics.router import router as analytics_router
 from cityloop.api import problems
+from cityloop.api.body_limit import BodyLimit
 from cityloop.api.routers import (
     appeals,
     auth,
@@ -37,6 +38,8 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     )
     app.state.ctx = ctx
     problems.install(app)
+    # Request bodies bounded while they stream in, before any handler reads them.
+    app.add_middleware(BodyLimit, settings=ctx.settings)  # type: ignore[arg-type]
     for router in (
         auth.router,
         appeals.router,
