@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base class for rule violations inside the domain."""
@@ -10,11 +12,23 @@ class DomainError(Exception):
 class IllegalTransition(DomainError):
     """An action that the order's current state does not allow (→ HTTP 409)."""
 
-    def __init__(self, action: str, status: str, allowed: list[str], reason: str = "") -> None:
+    def __init__(
+        self,
+        action: str,
+        status: str,
+        allowed: list[str],
+        reason: str = "",
+        *,
+        code: str = "illegal_transition",
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.action = action
         self.status = status
         self.allowed = allowed
         self.reason = reason
+        # A stable code with parameters, so the console can say why in its own language.
+        self.code = code
+        self.params = params or {}
         detail = reason or f"action '{action}' is not allowed in status '{status}'"
         super().__init__(detail)
 

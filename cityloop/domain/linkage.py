@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cityloop.domain.sla import TimeLimit
+from cityloop.domain.sla import LimitClock, TimeLimit
 from cityloop.domain.statuses import Urgency
 
 
@@ -26,6 +26,11 @@ class LinkageRule:
         if urgency in self.limits:
             return self.limits[urgency]
         return self.limits[Urgency.NORMAL]
+
+
+def default_clock_for(urgency: Urgency) -> LimitClock:
+    """The clock a limit without one runs on: natural for urgent matters, working else."""
+    return LimitClock.NATURAL if urgency is Urgency.URGENT else LimitClock.WORKING
 
 
 def match_rule(

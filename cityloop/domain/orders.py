@@ -444,6 +444,8 @@ def _describe(order: WorkOrder, cmd: Command) -> dict[str, Any]:
         data["department_code"] = cmd.department_code
     if cmd.due_at is not None and order.due_at == cmd.due_at:
         data["due_at"] = cmd.due_at.isoformat()
+        if cmd.warn_at is not None:
+            data["warn_at"] = cmd.warn_at.isoformat()
     return data
 
 
@@ -521,7 +523,14 @@ TRANSITIONS: dict[Action, Transition] = {
         _has_co_handlers,
         "this order has no co-handling department",
     ),
-    Action.REPLY: Transition(_WORKING, _reply, _need_note("note")),
+    # A pending extension is decided first (approved or denied), never dropped by a reply.
+    Action.REPLY: Transition(
+        _WORKING,
+        _reply,
+        _need_note("note"),
+        _no_pending_extension,
+        "an extension request is pending: it must be approved or denied before the reply",
+    ),
     Action.URGE: Transition(OPEN - {S.RECEIVED}, _urge, _need_note("note")),
     Action.RATE: Transition(frozenset({S.REPLIED}), _rate, _guard_rate),
     Action.REJECT_REPLY: Transition(frozenset({S.REPLIED}), _reopen, _guard_reopen),
