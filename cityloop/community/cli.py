@@ -15,6 +15,15 @@ if TYPE_CHECKING:
 community_app = typer.Typer(help="Community database and participation.", no_args_is_help=True)
 
 
+def _add_trust() -> None:
+    from cityloop.community.trust.cli import trust_app
+
+    community_app.add_typer(trust_app, name="trust")
+
+
+_add_trust()
+
+
 def _context() -> CityLoop:
     from cityloop.services.context import build_context
     from cityloop.settings import get_settings

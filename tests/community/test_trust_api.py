@@ -318,3 +318,39 @@ def test_a_vote_needs_a_complete_owners_register(
         headers=users.headers("resident2"),
     )
     assert r.status_code == 422 and "没有登记业主" in r.text
+
+
+def test_owners_import_names_the_bad_row_and_writes_nothing(
+    ctx: CityLoop,
+    capp: TestClient,
+    trust: dict[str, Any],
+    settings: Any,
+    monkeypatch: Any,
+    tmp_path: Any,
+) -> None:
+    from typer.testing import CliRunner
+
+    from cityloop.cli import app
+    from cityloop.community.trust.store import TrustOwnerRow
+    from cityloop.settings import get_settings
+
+    monkeypatch.setenv("CITYLOOP_DATABASE_URL", settings.sqlalchemy_url)
+    monkeypatch.setenv("CITYLOOP_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+
+    def owners() -> int:
+        with ctx.uow() as uow:
+            return len(list(uow.session.execute(select(TrustOwnerRow.id)).scalars()))
+
+    before = owners()
+    f = tmp_path / "owners.csv"
+    h = trust["houses"]
+    f.write_text(f"房屋编号,业主居民编号,开发商\n{h['101']},,是\n{h['102']},abc,\n")
+    result = CliRunner().invoke(app, ["community", "trust", "owners", str(trust["id"]), str(f)])
+    assert result.exit_code == 2
+    assert "第 3 行“业主居民编号”" in result.output and "未导入任何数据" in result.output
+    f.write_text(f"房屋编号,业主居民编号,开发商\n{h['101']},,是\n999999,,是\n")
+    result = CliRunner().invoke(app, ["community", "trust", "owners", str(trust["id"]), str(f)])
+    assert result.exit_code == 2 and "第 2 条：房屋 999999 不在本小区" in result.output
+    assert owners() == before
+    get_settings.cache_clear()

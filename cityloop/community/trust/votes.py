@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityloop.community.common import audit
-from cityloop.community.store import HouseRow
+from cityloop.community.store import HouseRow, ResidentRow
 from cityloop.community.trust import access
 from cityloop.community.trust.store import (
     TrustBallotRow,
@@ -51,30 +51,51 @@ def register_owner(
     """Record an owner of a house from the property register (staff only)."""
     if (resident_id is None) == (not developer):
         raise InvalidCommand("resident_id", "请填写业主（居民编号），或标明为开发商未售房屋")
+    register_owners(ctx, actor, compound_id, [(house_id, resident_id, developer)])
+    return {"house_id": house_id, "resident_id": resident_id, "developer": developer}
+
+
+def register_owners(
+    ctx: CityLoop,
+    actor: Actor,
+    compound_id: int,
+    rows: list[tuple[int, int | None, bool]],
+) -> int:
+    """Record owners (house, resident or developer) all or nothing; a bad row is named by
+    its 1-based number."""
     with ctx.uow() as uow:
         s = uow.session
         compound = access.load_compound(s, actor, compound_id)
         access.require_setup(actor, compound.grid_code)
-        house = s.get(HouseRow, house_id)
-        if house is None or house.estate_id != compound.estate_id:
-            raise InvalidCommand("house_id", f"房屋 {house_id} 不在本小区")
-        s.add(
-            TrustOwnerRow(
-                house_id=house_id,
-                compound_id=compound_id,
-                resident_id=resident_id,
-                developer=developer,
+        houses = set(
+            s.execute(select(HouseRow.id).where(HouseRow.estate_id == compound.estate_id)).scalars()
+        )
+        known = {
+            (o.house_id, o.resident_id)
+            for o in s.execute(
+                select(TrustOwnerRow).where(TrustOwnerRow.compound_id == compound_id)
+            ).scalars()
+        }
+        for n, (house_id, resident_id, developer) in enumerate(rows, start=1):
+            where = f"rows[{n}]" if len(rows) > 1 else "house_id"
+            if house_id not in houses:
+                raise InvalidCommand(where, f"第 {n} 条：房屋 {house_id} 不在本小区")
+            if resident_id is not None and s.get(ResidentRow, resident_id) is None:
+                raise InvalidCommand(where, f"第 {n} 条：没有编号为 {resident_id} 的居民")
+            if (house_id, resident_id) in known:
+                raise InvalidCommand(where, f"第 {n} 条：房屋 {house_id} 的这位业主已登记")
+            known.add((house_id, resident_id))
+            s.add(
+                TrustOwnerRow(
+                    house_id=house_id,
+                    compound_id=compound_id,
+                    resident_id=resident_id,
+                    developer=developer,
+                )
             )
-        )
-        audit(
-            s,
-            actor,
-            "trust_owner_register",
-            f"house:{house_id}",
-            {"resident_id": resident_id, "developer": developer},
-        )
+        audit(s, actor, "trust_owner_register", f"trust:{compound_id}", {"rows": len(rows)})
         uow.commit()
-    return {"house_id": house_id, "resident_id": resident_id, "developer": developer}
+    return len(rows)
 
 
 def _houses(s: Session, compound: TrustCompoundRow) -> tuple[list[House], list[str]]:
@@ -226,9 +247,9 @@ def close_vote(ctx: CityLoop, actor: Actor, vote_id: int) -> dict[str, Any]:
             raise InvalidCommand("vote_id", "表决已经计票公布")
         if now < vote.closes_at:
             raise InvalidCommand("vote_id", "未到截止时间，不能提前计票")
-        result = _tally(s, vote, compound)
+        result = count(s, vote, compound)
         vote.status = "closed"
-        vote.result = _tally_view(result)
+        vote.result = result_view(result)
         audit(
             s,
             actor,
@@ -240,7 +261,7 @@ def close_vote(ctx: CityLoop, actor: Actor, vote_id: int) -> dict[str, Any]:
         return _view(s, actor, vote, now)
 
 
-def _tally(s: Session, vote: TrustVoteRow, compound: TrustCompoundRow) -> Tally:
+def count(s: Session, vote: TrustVoteRow, compound: TrustCompoundRow) -> Tally:
     houses, _ = _houses(s, compound)
     ballots = {
         k: Choice(c)
@@ -257,7 +278,7 @@ def _area(centi: int) -> str:
     return f"{centi // 100}.{centi % 100:02d}"
 
 
-def _tally_view(t: Tally) -> dict[str, Any]:
+def result_view(t: Tally) -> dict[str, Any]:
     return {
         "total_owners": t.total_owners,
         "total_area": _area(t.total_area_centi),
@@ -279,7 +300,7 @@ def _view(s: Session, actor: Actor, vote: TrustVoteRow, now: datetime) -> dict[s
     kind = Matter(vote.matter)
     compound = s.get(TrustCompoundRow, vote.compound_id)
     assert compound is not None
-    live = _tally(s, vote, compound)
+    live = count(s, vote, compound)
     mine: list[dict[str, Any]] = []
     resident_id = access.resident_id_of(s, actor)
     if resident_id is not None:
