@@ -36,6 +36,7 @@ from cityloop.store.repositories import add_audit
 __all__ = [
     "DayEntry",
     "calendar_status",
+    "decode_csv",
     "import_csv",
     "list_year",
     "parse_csv",
@@ -226,6 +227,16 @@ def _parse_date(text: str) -> date:
     cleaned = cleaned.rstrip("日")
     y, m, d = (int(p) for p in cleaned.split("-"))
     return date(y, m, d)
+
+
+def decode_csv(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030, as Excel saves it in China."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRejected([ImportProblem(1, "文件", "不是 UTF-8 或 GB18030 文本")], "第")
 
 
 def parse_csv(text: str) -> list[DayEntry]:

@@ -151,16 +151,16 @@ def test_csv_import_replaces_the_year_all_or_nothing(
     bad = CSV_2027 + "2027-02-30,休,春节\n2027-03-01,放工,x\n"
     r = client.post(
         "/api/v1/holidays/import",
-        content=bad.encode(),
-        headers={**users.headers("admin"), "Content-Type": "text/csv"},
+        files={"file": ("bad.csv", bad.encode("gb18030"), "text/csv")},
+        headers=users.headers("admin"),
     )
     assert r.status_code == 422
     assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(5, "日期"), (6, "类型")]
     assert seeded.sla.calendar.is_workday(date(2027, 1, 1)) is True  # nothing written
     r = client.post(
         "/api/v1/holidays/import",
-        content=CSV_2027.encode(),
-        headers={**users.headers("admin"), "Content-Type": "text/csv"},
+        files={"file": ("2027.csv", CSV_2027.encode("utf-8-sig"), "text/csv")},
+        headers=users.headers("admin"),
     )
     assert r.status_code == 200, r.text
     assert r.json()["years"] == [2027] and r.json()["workdays"] == 1

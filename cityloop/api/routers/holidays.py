@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from cityloop.api.deps import Ctx, require_roles
@@ -72,16 +72,11 @@ def remove_day(
     return holidays.remove_days(ctx, actor, [day], client=_client(request))
 
 
-@router.post(
-    "/import",
-    operation_id="importHolidays",
-    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
-)
-def import_csv(
-    request: Request,
-    ctx: Ctx,
-    actor: Admin,
-    text: Annotated[str, Body(media_type="text/csv", max_length=MAX_CSV_BYTES)],
-) -> dict[str, Any]:
-    """CSV ``日期,类型,名称`` (类型: 休 / 班); replaces the years it lists; all or nothing."""
-    return holidays.import_csv(ctx, actor, text, client=_client(request))
+@router.post("/import", operation_id="importHolidays")
+def import_csv(file: UploadFile, request: Request, ctx: Ctx, actor: Admin) -> dict[str, Any]:
+    """CSV ``日期,类型,名称`` (类型: 休 / 班), UTF-8 or GB18030; replaces the years it lists;
+    all or nothing."""
+    raw = file.file.read(MAX_CSV_BYTES + 1)
+    if len(raw) > MAX_CSV_BYTES:
+        raise HTTPException(413, f"文件过大 file larger than {MAX_CSV_BYTES // 1024} KB")
+    return holidays.import_csv(ctx, actor, holidays.decode_csv(raw), client=_client(request))
