@@ -525,6 +525,72 @@ export const scenarios = [
     },
   },
   {
+    name: 'watch lists: counts in the menu for the roles that act on them, scoped; queues and step timers',
+    async run({ base, newPage, shot }) {
+      const counts = {}
+      for (const who of ['dispatcher', 'supervisor', 'leader']) counts[who] = await apiGet(base, await apiLogin(base, who), '/work-orders/watch-counts')
+      // A supervisor sees only their street: never more than the city-wide leader.
+      for (const [k, n] of Object.entries(counts.supervisor)) assert.ok(n <= counts.leader[k], `supervisor ${k} ${n} ≤ leader ${counts.leader[k]}`)
+
+      const page = await newPage()
+      await login(page, 'dispatcher')
+      await page.getByTestId('watch-menu').click()
+      const busiest = ['overdue', 'warning', 'dispatch_overdue', 'life_safety'].find((k) => counts.dispatcher[k] > 0) ?? 'overdue'
+      const item = page.getByTestId(`watch-${busiest}`)
+      await item.waitFor()
+      if (counts.dispatcher[busiest] > 0) {
+        const shown = await page.getByTestId(`watch-count-${busiest}`).innerText()
+        assert.equal(shown, counts.dispatcher[busiest] > 99 ? '99+' : String(counts.dispatcher[busiest]), 'menu count = API count')
+      }
+      await item.click()
+      await page.waitForURL((u) => u.pathname === `/watch/${busiest}`)
+      await page.getByTestId('watch-total').getByText(String(counts.dispatcher[busiest])).waitFor()
+      await shot(page, `watch-${busiest}-dispatcher`)
+      if (counts.dispatcher[busiest] > 0) {
+        await page.locator('.el-table__row').first().click()
+        await page.waitForURL((u) => /^\/orders\/\d+$/.test(u.pathname))
+        const timers = page.getByTestId('step-timers')
+        await timers.waitFor()
+        const words = await timers.getByTestId('step-remaining').allInnerTexts()
+        assert.ok(words.length > 0 && words.every((w) => /剩余|超时|按时完成|超时完成/.test(w)), `time left in words: ${words}`)
+        assert.ok((await timers.getByTestId('step-clock').allInnerTexts()).every((c) => /自然时|工作日/.test(c)), 'each limit names its clock')
+        await shot(page, 'order-step-timers')
+      }
+
+      const handler = await newPage()
+      await login(handler, 'handler')
+      await handler.getByTestId('who').waitFor()
+      assert.equal(await handler.getByTestId('watch-menu').count(), 0, 'no watch lists for a department handler')
+    },
+  },
+  {
+    name: 'an admin is warned that next year is missing, and the holiday page edits and imports it',
+    async run({ base, newPage, shot }) {
+      const token = await apiLogin(base, 'admin')
+      const status = await apiGet(base, token, '/holidays/status')
+      const year = Number(status.today.slice(0, 4)) + 1
+      const page = await newPage()
+      await login(page, 'admin')
+      if (status.warnings.length) await page.getByTestId('holiday-warning').first().waitFor()
+      await page.goto('/admin/holidays')
+      await page.getByTestId('holiday-days').or(page.getByText('暂无数据')).first().waitFor()
+      await shot(page, 'holidays-admin')
+      // A bad file names the line and the column and changes nothing.
+      const bad = `日期,类型,名称\n${year}-01-01,休,元旦\n${year}-01-02,放工,元旦\n`
+      await page.getByTestId('import-file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) })
+      const table = await page.getByTestId('import-error-table').innerText()
+      assert.ok(/\b3\b/.test(table) && table.includes('类型'), `line 3, 类型: ${table}`)
+      assert.ok((await apiGet(base, token, '/holidays/status')).missing_years.includes(year) === status.missing_years.includes(year), 'nothing written')
+      await page.getByTestId('import-file').setInputFiles({ name: 'ok.csv', mimeType: 'text/csv', buffer: Buffer.from(`日期,类型,名称\n${year}-01-01,休,元旦\n`) })
+      await page.getByTestId('import-ok').waitFor()
+      const after = await apiGet(base, token, '/holidays/status')
+      assert.ok(after.arranged_years.includes(year) && after.warnings.every((w) => w.params.year !== year), 'the warning is gone')
+      assert.equal(await page.getByTestId('holiday-warning').count(), 0, 'no warning on the page')
+      await page.locator(`[data-day="${year}-01-01"]`).waitFor()
+      await shot(page, 'holidays-imported')
+    },
+  },
+  {
     // Last: it replaces the active linkage list (with the same rules and one limit changed).
     name: 'an admin imports a linkage list: a bad row changes nothing, a good file becomes the new version',
     async run({ base, newPage, shot }) {
