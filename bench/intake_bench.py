@@ -8,6 +8,10 @@ audited) from 16 concurrent keep-alive clients, and prints appeals/s with p50/p9
 the same for bench/bare_app.py. The load generator runs on the same machine.
 
     python bench/intake_bench.py [--count 20000] [--concurrency 16] [--workers 2]
+
+With `--database sqlite` the same load runs against the embedded default (a fresh SQLite file in
+a temporary data dir, the pragmas of cityloop/store/db.py); the bare endpoint is PostgreSQL-only
+and is skipped then.
 """
 
 from __future__ import annotations
@@ -85,6 +89,12 @@ def main() -> None:
     # spend much of their time waiting on PostgreSQL, so one more process than cores overlaps it.
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument(
+        "--database",
+        choices=("postgresql", "sqlite"),
+        default="postgresql",
+        help="where the server stores appeals (sqlite: the embedded default, a fresh file)",
+    )
+    ap.add_argument(
         "--linking",
         action="store_true",
         help="also match each appeal against open orders (same-incident linking); the bench's "
@@ -92,12 +102,20 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    print(f"machine: {machine()}")
-    with psycopg.connect(ADMIN_DSN) as conn:
-        print(f"database: {conn.execute('SELECT version()').fetchone()[0].split(',')[0]}")
-    url = fresh_database()
-    sa_url = url.replace("postgresql://", "postgresql+psycopg://")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
     data_dir = tempfile.mkdtemp(prefix="cityloop-bench-")
+    on_sqlite = args.database == "sqlite"
+    if on_sqlite:
+        import sqlite3
+
+        url = os.path.join(data_dir, "bench.db")
+        sa_url = f"sqlite:///{url}"
+        print(f"database: SQLite {sqlite3.sqlite_version}")
+    else:
+        with psycopg.connect(ADMIN_DSN) as conn:
+            print(f"database: {conn.execute('SELECT version()').fetchone()[0].split(',')[0]}")
+        url = fresh_database()
+        sa_url = url.replace("postgresql://", "postgresql+psycopg://")
     leaves, points = prepare_city(sa_url, data_dir)
     texts = [
         "市民来电反映：{n}号楼附近路灯不亮已经三天了，晚上出行很不安全，希望尽快维修。",
@@ -149,6 +167,10 @@ def main() -> None:
         results["cityloop intake"] = load(port, auth, body, args.count, args.concurrency)
     finally:
         stop(server)
+    if on_sqlite:
+        stored, dispatched, events = sqlite_counts(url)
+        report(args, results, stored, dispatched, events)
+        return
     with psycopg.connect(url) as conn:
         stored = conn.execute("SELECT count(*) FROM appeals").fetchone()[0]
         dispatched = conn.execute(
@@ -181,7 +203,35 @@ def main() -> None:
         results["bare endpoint"] = load(port, b"", body, args.count, args.concurrency)
     finally:
         stop(bare)
+    report(args, results, stored, dispatched, events)
 
+
+def sqlite_counts(path: str) -> tuple[int, int, int]:
+    from cityloop.settings import Settings
+    from cityloop.store.db import make_engine
+
+    # Through the server's own engine, so the pragmas printed are the ones it committed with.
+    engine = make_engine(Settings(database_url=f"sqlite:///{path}", data_dir=os.path.dirname(path)))
+    with engine.connect() as conn:
+        one = lambda sql: conn.exec_driver_sql(sql).scalar_one()  # noqa: E731
+        stored = one("SELECT count(*) FROM appeals")
+        dispatched = one("SELECT count(*) FROM work_orders WHERE status = 'dispatched'")
+        events = one("SELECT count(*) FROM order_events")
+        pragmas = (
+            f"journal_mode={one('PRAGMA journal_mode')}, synchronous={one('PRAGMA synchronous')}"
+        )
+    engine.dispose()
+    print(f"sqlite: {pragmas} (synchronous 1 = NORMAL, 2 = FULL)")
+    return stored, dispatched, events
+
+
+def report(
+    args: argparse.Namespace,
+    results: dict[str, dict[str, float | dict[int, int]]],
+    stored: int,
+    dispatched: int,
+    events: int,
+) -> None:
     print(
         f"\n{args.count} appeals, {args.concurrency} concurrent clients, "
         f"{args.workers} server workers, load generator on the same machine, "
@@ -192,8 +242,10 @@ def main() -> None:
         print(
             f"{name:<18}{r['rate']:>11.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}  {r['statuses']}"
         )
-    ratio = results["cityloop intake"]["rate"] / results["bare endpoint"]["rate"]  # type: ignore[operator]
-    print(f"\nfull intake / bare endpoint throughput: {ratio:.2f}")
+    if "bare endpoint" in results:
+        ratio = results["cityloop intake"]["rate"] / results["bare endpoint"]["rate"]  # type: ignore[operator]
+        print(f"\nfull intake / bare endpoint throughput: {ratio:.2f}")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     print(
         f"stored: {stored} appeals ({args.count + args.warmup} posted), {dispatched} dispatched, "
         f"{events} audit events"
