@@ -8,6 +8,7 @@ from cityloop.api.deps import Ctx, OptionalActor
 from cityloop.api.schemas import AppealAccepted, AppealCreate, TrackRate
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import STATUS_LABELS, Channel, OrderStatus, Role
+from cityloop.operations import metrics
 from cityloop.services import tracking
 from cityloop.services.intake import AppealInput, submit_appeal
 from cityloop.services.orders import ActionInput
@@ -74,6 +75,8 @@ def create_appeal(
     )
     if not result.created:
         response.status_code = 200
+    else:
+        metrics.APPEALS_RECEIVED.labels(body.channel).inc()
     status = OrderStatus(result.status)
     dept = ctx.reference.get().departments.get(result.lead_department or "")
     due = ctx.local(result.due_at) if result.due_at else None

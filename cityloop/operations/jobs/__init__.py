@@ -1,0 +1,1 @@
+"""Scheduled and requested jobs on procrastinate (a PostgreSQL job queue)."""
