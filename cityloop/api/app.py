@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,7 +10,7 @@ from sqlalchemy import text
 
 import cityloop
 from cityloop.analytics.router import router as analytics_router
-from cityloop.api import problems
+from cityloop.api import hardening, problems
 from cityloop.api.body_limit import BodyLimit
 from cityloop.api.routers import (
     appeals,
@@ -25,10 +24,9 @@ from cityloop.api.routers import (
     work_orders,
 )
 from cityloop.api.web import mount_web
+from cityloop.audit.router import router as audit_router
 from cityloop.community.router import router as community_router
 from cityloop.open311.router import router as open311_router
-from cityloop.operations import wiring as operations
-from cityloop.operations.router import router as operations_router
 from cityloop.sensing.router import router as sensing_router
 from cityloop.services.context import CityLoop
 
@@ -38,11 +36,16 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         title="CityLoop 一网统管",
         version=cityloop.__version__,
         description="Citizen appeals from every channel → closed-loop work orders.",
+        # Swagger UI comes from local assets (cityloop.api.hardening); ReDoc only from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if ctx.settings.api_docs else None,
     )
     app.state.ctx = ctx
     problems.install(app)
     # Request bodies bounded while they stream in, before any handler reads them.
     app.add_middleware(BodyLimit, settings=ctx.settings)  # type: ignore[arg-type]
+    hardening.install(app, ctx.settings)  # outermost: every answer carries the headers
     for router in (
         auth.router,
         appeals.router,
@@ -59,8 +62,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     app.include_router(community_router)
     app.include_router(analytics_router)
     app.include_router(sensing_router)
-    app.include_router(operations_router)
-    operations.install(app, ctx)
+    app.include_router(audit_router)
 
     @app.get("/api/v1/health", tags=["health"], operation_id="health")
     def health() -> Any:
@@ -68,10 +70,9 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
             with ctx.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means the database is unreachable
-            # The reason goes to the log, never to an unauthenticated caller.
-            logging.getLogger("cityloop.health").warning("database unreachable: %r", exc)
             return JSONResponse(
-                {"status": "unavailable", "database": "unreachable"}, status_code=503
+                {"status": "unavailable", "database": "unreachable", "detail": str(exc)[:200]},
+                status_code=503,
             )
         return {"status": "ok", "database": "ok", "version": cityloop.__version__}
 

@@ -42,6 +42,10 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.LEADER: frozenset({A.URGE, A.COMMENT}),
     Role.RESIDENT: frozenset({A.RATE, A.COMMENT}),
+    # The security administrator and the auditor work on accounts and on the audit trail,
+    # never on work orders: they see none and act on none (三权分立).
+    Role.SECURITY_ADMIN: frozenset(),
+    Role.AUDITOR: frozenset(),
 }
 
 # Actions only the lead department's handler takes.

@@ -44,3 +44,83 @@ def mask_address(address: str | None) -> str | None:
         return address
     masked = _ADDRESS_DETAIL.sub(lambda m: "*" + m.group(2), address)
     return _BARE_ROOM.sub("*", masked)
+
+
+# -- personal data inside free text (titles, content, notes, replies) ----------------------
+# Digit runs are matched whole (no digit on either side), so a number inside a longer one
+# (an order number, a meter reading) is never taken for a phone or an ID.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+# 13 to 19 digits, optionally grouped by single spaces or hyphens (6222 0212 3456 7890 123).
+_CARD = re.compile(r"(?<![\d-])\d{4}(?:[ -]?\d){9,15}(?![\d-])")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
+# Landlines with an area code (028-85551234, 0755 8888 1234, (010)66778899).
+_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[ -]?\d{3,4}[ -]?\d{4}(?!\d)")
+# Area codes of three digits (Beijing, Guangzhou, Shanghai, Tianjin, Chongqing, Shenyang,
+# Nanjing, Wuhan, Chengdu, Xi'an); every other area code has four.
+_THREE_DIGIT_AREAS = frozenset(
+    {"010", "020", "021", "022", "023", "024", "025", "027", "028", "029"}
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def id_number_valid(value: str) -> bool:
+    """An 18-digit resident ID number (GB 11643) with its ISO 7064 MOD 11-2 check character."""
+    if len(value) != 18 or not value[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == value[17].upper()
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _mask_id(m: re.Match[str]) -> str:
+    value = m.group(0)
+    return (mask_id_number(value) or value) if id_number_valid(value) else value
+
+
+def _mask_card(m: re.Match[str]) -> str:
+    raw = m.group(0)
+    digits = re.sub(r"\D", "", raw)
+    if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
+        return raw
+    return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
+def _mask_mobile(m: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", m.group(0))[-11:]
+    return digits[:3] + "****" + digits[-4:]
+
+
+def _mask_landline(m: re.Match[str]) -> str:
+    raw = m.group(0)
+    digits = re.sub(r"\D", "", raw)
+    area = 3 if digits[:3] in _THREE_DIGIT_AREAS else 4
+    return digits[:area] + "-" + "*" * (len(digits) - area - 2) + digits[-2:]
+
+
+def _mask_email(m: re.Match[str]) -> str:
+    local, domain = m.group(0).split("@", 1)
+    return local[:1] + "***@" + domain
+
+
+def mask_text(text: str | None) -> str | None:
+    """Mask the personal data a resident or a worker wrote into free text: ID numbers (with a
+    valid check character), bank cards (Luhn), mobile and landline numbers, e-mail addresses.
+    Numbers that fail their check (an order number, an amount) stay as written."""
+    if not text:
+        return text
+    text = _ID_NUMBER.sub(_mask_id, text)
+    text = _CARD.sub(_mask_card, text)
+    text = _MOBILE.sub(_mask_mobile, text)
+    text = _LANDLINE.sub(_mask_landline, text)
+    return _EMAIL.sub(_mask_email, text)

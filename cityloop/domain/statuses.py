@@ -152,6 +152,10 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     LEADER = "leader"
     RESIDENT = "resident"
+    # Separation of duties (三权分立): beside the system administrator, one role holds the
+    # security policy and permissions, another only reads the audit trail.
+    SECURITY_ADMIN = "security_admin"
+    AUDITOR = "auditor"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -163,4 +167,6 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SUPERVISOR: "督办人员",
     Role.LEADER: "领导/指挥中心",
     Role.RESIDENT: "群众",
+    Role.SECURITY_ADMIN: "安全管理员",
+    Role.AUDITOR: "安全审计员",
 }

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from cityloop.api.schemas import LANDLINE, MOBILE
 from cityloop.domain.orders import Actor
-from cityloop.domain.privacy import mask_address, mask_name, mask_phone
+from cityloop.domain.privacy import mask_address, mask_name, mask_phone, mask_text
 from cityloop.domain.statuses import STATUS_LABELS, TERMINAL, Channel, OrderStatus, Role
 from cityloop.open311.catalogue import get_service
 from cityloop.open311.config import (
@@ -287,8 +287,9 @@ def _iso(ctx: CityLoop, at: datetime | None) -> str | None:
 
 
 def scrub(text: str, appeal: AppealRow) -> str:
-    """Public text never carries the resident's phone numbers or name."""
-    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)) or "", text)
+    """Public text never carries the resident's phone numbers, ID and card numbers, e-mail
+    addresses or name."""
+    text = mask_text(_PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)) or "", text)) or ""
     name = (appeal.reporter_name or "").strip()
     if len(name) >= 2:
         text = text.replace(name, mask_name(name) or "")
