@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from cityloop.geo.regions import ImportRejected
 from cityloop.holidays_cli import deadlines_app, holidays_app, import_holidays
 from cityloop.nlp.cli import model_app
 from cityloop.open311.cli import open311_app
+from cityloop.operations.cli import backup, jobs_app, restore, worker
 from cityloop.sensing.cli import sensing_app, simulate_app
 from cityloop.settings import Settings, get_settings
 
@@ -31,6 +33,10 @@ app.add_typer(report_app, name="report")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(sensing_app, name="sensing")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(jobs_app, name="jobs")
+app.command()(worker)
+app.command()(backup)
+app.command()(restore)
 app.add_typer(holidays_app, name="holidays")
 app.add_typer(deadlines_app, name="deadlines")
 import_app.command("holidays")(import_holidays)
@@ -62,12 +68,29 @@ def init() -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    from cityloop.sensing.cli import spawn_consumer
+    from cityloop.operations.lifecycle import (
+        Children,
+        exit_on_sigterm,
+        prepare_metrics_dir,
+        python_command,
+    )
+    from cityloop.operations.wiring import IN_PROCESS_ENV
     from cityloop.sensing.config import sensing_config
     from cityloop.serving import WorkerSpec, can_share_port, serve_workers
 
+    several = workers > 1 and can_share_port()
+    exit_on_sigterm()  # stopping serve stops its children (cityloop.operations.lifecycle)
+    children = Children()
     # One MQTT consumer beside the web workers, however many workers there are.
-    consumer = spawn_consumer() if sensing_config(settings).sensing_enabled else None
+    if sensing_config(settings).sensing_enabled:
+        children.spawn("sensing consumer", python_command("cityloop.sensing", "run"))
+    if settings.jobs_embedded:
+        if several:  # one jobs worker beside the web workers
+            children.spawn("jobs worker", python_command("cityloop.cli", "worker"))
+        else:  # a single process runs the jobs in its own event loop
+            os.environ[IN_PROCESS_ENV] = "1"
+    if several:
+        prepare_metrics_dir(settings)
     app = "cityloop.api.main:create_default_app"
     options: dict[str, Any] = {
         "loop": "uvloop",  # the plain asyncio loop adds ~44 ms per request here
@@ -77,16 +100,14 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         "server_header": False,  # no "server: uvicorn" banner
     }
     try:
-        if workers > 1 and can_share_port():
+        if several:
             status = serve_workers(WorkerSpec(app, host, port, options), workers)
             if status:
                 raise typer.Exit(status)
         else:
             uvicorn.run(app, factory=True, host=host, port=port, workers=workers, **options)
     finally:
-        if consumer is not None:
-            consumer.terminate()
-            consumer.wait(30)
+        children.stop()
 
 
 @app.command()

@@ -82,6 +82,29 @@ class Settings(BaseSettings):
     # Shared state across workers and machines (rate limits, caches, session revocation, live
     # events). Empty: the single-machine default keeps that state in-process or in the database.
     redis_url: str = ""  # e.g. redis://127.0.0.1:6379/0
+    # Operations (docs/OPERATIONS.md): scheduled jobs, notifications, live events, metrics.
+    jobs_embedded: bool = True  # serve/demo run the jobs beside the API (no separate worker)
+    jobs_schedule: dict[str, str] = Field(default_factory=dict)  # job → cron, or "off"
+    jobs_concurrency: int = 2
+    notify_smtp_host: str = ""  # empty: no e-mail
+    notify_smtp_port: int = 25
+    notify_smtp_user: str = ""
+    notify_smtp_password: str = ""
+    notify_smtp_starttls: bool = False
+    notify_smtp_from: str = "CityLoop 12345 <noreply@cityloop.local>"
+    notify_sms_url: str = ""  # the SMS gateway's HTTP endpoint; empty: no SMS
+    notify_sms_template: str = '{"phone": "{phone}", "content": "{text}"}'  # JSON body
+    notify_sms_token: str = ""  # sent as "Authorization: Bearer …" when set
+    notify_wecom_webhooks: dict[str, str] = Field(default_factory=dict)  # dept code or * → URL
+    notify_dingtalk_webhooks: dict[str, str] = Field(default_factory=dict)
+    notify_dingtalk_secrets: dict[str, str] = Field(default_factory=dict)  # same keys: 加签
+    notify_resident_events: list[str] = Field(default_factory=lambda: ["intake", "reply"])
+    notify_accept_timeout: str = "2h"  # dispatched and not accepted after this → 签收超时
+    notify_max_attempts: int = 6  # deliveries tried before a message is given up
+    notify_lookback_hours: int = 24  # deadline sweeps look this far back (no floods at start)
+    metrics_token: str = ""  # GET /metrics needs "Authorization: Bearer <token>" when set
+    # Without a token, only these client addresses may read /metrics.
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     # Audit trail (安全审计, docs/SECURITY.md). The key seals and chains the records (urlsafe
     # base64 of 32 bytes); empty: generated once into data_dir/audit_key. Keep it off the
     # database host: whoever holds it can forge records.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,6 +28,8 @@ from cityloop.api.web import mount_web
 from cityloop.audit.router import router as audit_router
 from cityloop.community.router import router as community_router
 from cityloop.open311.router import router as open311_router
+from cityloop.operations import wiring as operations
+from cityloop.operations.router import router as operations_router
 from cityloop.sensing.router import router as sensing_router
 from cityloop.services.context import CityLoop
 
@@ -63,6 +66,8 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(sensing_router)
     app.include_router(audit_router)
+    app.include_router(operations_router)
+    operations.install(app, ctx)
 
     @app.get("/api/v1/health", tags=["health"], operation_id="health")
     def health() -> Any:
@@ -70,9 +75,10 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
             with ctx.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means the database is unreachable
+            # The reason goes to the log, never to an unauthenticated caller.
+            logging.getLogger("cityloop.health").warning("database unreachable: %r", exc)
             return JSONResponse(
-                {"status": "unavailable", "database": "unreachable", "detail": str(exc)[:200]},
-                status_code=503,
+                {"status": "unavailable", "database": "unreachable"}, status_code=503
             )
         return {"status": "ok", "database": "ok", "version": cityloop.__version__}
 
