@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from cityloop.analytics import early_warning, hotspots, kpi
+from cityloop.analytics.flash.router import router as flash_router
 from cityloop.analytics.formulas import ScoreWeights
 from cityloop.analytics.reply_quality import default_checker
 from cityloop.api.deps import Ctx, require_roles
@@ -130,3 +131,5 @@ class ReplyCheckIn(BaseModel):
 def reply_check(body: ReplyCheckIn, actor: Actor = require_roles(*REPLIERS)) -> dict[str, Any]:
     """Score a draft reply (relevance, completeness, explanation) with hints, before sending."""
     return asdict(default_checker().check(body.appeal, body.reply))
+
+router.include_router(flash_router)  # /api/v1/analytics/flash-reports
