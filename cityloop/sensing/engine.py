@@ -23,6 +23,9 @@ from cityloop.sensing.schema import Message
 
 FIRE = "fire"
 RECOVER = "recover"
+# A qualifying event while the rule's order cools down: the actuators act on every one (hold
+# the lift doors for each e-bike), only the order and its notifications wait.
+COMMAND = "command"
 # An absence mark is written back when it moved this much (the window is hours or days).
 MARK_GRANULARITY = timedelta(seconds=60)
 SINCE = ":since"  # marks key: when a threshold's condition started to hold (rare writes)
@@ -69,6 +72,7 @@ class _State:
     last_fired: datetime | None = None
     last_ok: datetime | None = None
     times: dict[str, deque[datetime]] | None = None
+    commanded: datetime | None = None  # threshold: the excursion whose commands were sent
 
 
 class RuleEngine:
@@ -171,10 +175,17 @@ class RuleEngine:
             if st.since is None or t < st.since:
                 st.since = t
                 self._mark(d, rule.id + SINCE, t)
-            if not st.active and t - st.since >= rule.duration and self._cool(rule, st, t):
-                st.active = True
-                st.last_fired = t
-                out.append(Trigger(FIRE, rule, d, t, msg, cond.value, x, duration=t - st.since))
+            if not st.active and t - st.since >= rule.duration:
+                if self._cool(rule, st, t):
+                    st.active = True
+                    st.last_fired = t
+                    st.commanded = st.since
+                    out.append(Trigger(FIRE, rule, d, t, msg, cond.value, x, duration=t - st.since))
+                elif rule.command and st.commanded != st.since:
+                    st.commanded = st.since  # once per excursion, like the order
+                    out.append(
+                        Trigger(COMMAND, rule, d, t, msg, cond.value, x, duration=t - st.since)
+                    )
             return
         if st.since is not None:
             st.since = None
@@ -194,6 +205,8 @@ class RuleEngine:
                 st.active = True
                 st.last_fired = msg.time
                 out.append(Trigger(FIRE, rule, d, msg.time, msg, value=msg.confidence))
+            elif rule.command:
+                out.append(Trigger(COMMAND, rule, d, msg.time, msg, value=msg.confidence))
         elif rule.recovery is not None and msg.type in rule.recovery.events:
             st = self._st(d.pk, rule.id)
             if st.active:
@@ -214,11 +227,13 @@ class RuleEngine:
         dq.append(t)
         while dq and t - dq[0] > rule.within:
             dq.popleft()
-        if len(dq) >= rule.count and self._cool(rule, st, t):
-            st.last_fired = t
+        if len(dq) >= rule.count and (self._cool(rule, st, t) or rule.command):
+            kind = FIRE if self._cool(rule, st, t) else COMMAND
+            if kind == FIRE:
+                st.last_fired = t
             out.append(
                 Trigger(
-                    FIRE, rule, d, t, msg, rule.per, key or None, count=len(dq), duration=t - dq[0]
+                    kind, rule, d, t, msg, rule.per, key or None, count=len(dq), duration=t - dq[0]
                 )
             )
             dq.clear()

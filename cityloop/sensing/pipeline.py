@@ -9,7 +9,6 @@ broker except through the `CommandPublisher` port.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import Counter
@@ -21,33 +20,21 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from cityloop.domain.orders import Actor, Command
-from cityloop.domain.statuses import TERMINAL, Action, Channel, OrderStatus, Role
 from cityloop.sensing.config import SensingConfig
-from cityloop.sensing.engine import FIRE, DeviceView, RuleEngine, Trigger
+from cityloop.sensing.engine import COMMAND, FIRE, DeviceView, RuleEngine, Trigger
+from cityloop.sensing.incidents import (
+    IncidentOrders,
+    Template,
+)
 from cityloop.sensing.ports import CommandPublisher, Notification, Notifier
 from cityloop.sensing.registry import DeviceCache
 from cityloop.sensing.rules import RuleSet
 from cityloop.sensing.schema import InvalidMessage, Message, parse_message, topic_for
 from cityloop.sensing.store import DeviceRow, IncidentRow, ProcessedMessageRow
 from cityloop.services.context import CityLoop
-from cityloop.services.intake import AppealInput, draft_appeal, save_draft
 from cityloop.services.reference import Reference
-from cityloop.store.models import AppealRow, WorkOrderRow
-from cityloop.store.repositories import append_events, order_from_row, order_to_row
 
 log = logging.getLogger("cityloop.sensing")
-
-SENSOR_ACTOR = Actor(user_id=None, name="智能感知", role=Role.ADMIN)
-# Recovery cancels an order only while no department has taken it (see docs/SENSING.md).
-CANCELLABLE = frozenset(
-    {
-        OrderStatus.RECEIVED,
-        OrderStatus.PENDING_DISPATCH,
-        OrderStatus.DISPATCHED,
-        OrderStatus.RETURNED,
-    }
-)
 
 
 @dataclass(slots=True)
@@ -122,13 +109,6 @@ class _RateLimitedLog:
             self.suppressed += 1
 
 
-def external_id(*parts: str) -> str:
-    text = "/".join(parts)
-    if len(text) <= 100:
-        return text
-    return text[:55] + "#" + hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
 def _fmt(x: Any) -> str:
     if isinstance(x, float):
         return f"{x:g}"
@@ -148,12 +128,7 @@ def human_duration(d: timedelta | None) -> str:
     return f"{s}秒"
 
 
-class _Template(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-class Pipeline:
+class Pipeline(IncidentOrders):
     def __init__(
         self,
         ctx: CityLoop,
@@ -336,11 +311,11 @@ class Pipeline:
         return outcome
 
     # -- effects -----------------------------------------------------------------------------
-    def _context(self, trig: Trigger, now: datetime) -> _Template:
+    def _context(self, trig: Trigger, now: datetime) -> Template:
         d, rule, msg = trig.device, trig.rule, trig.message
         values = msg.values if msg else {}
         limit = rule.when[0].limit if rule.when else None
-        return _Template(
+        return Template(
             device_id=d.device_id,
             device_name=d.name or d.device_id,
             device_type=d.type,
@@ -369,6 +344,11 @@ class Pipeline:
         ctxt = self._context(trig, now)
         rule = trig.rule
         ticket: str | None = None
+        if trig.kind == COMMAND:  # the order cools down; the actuators act all the same
+            after += [
+                self._command(trig, c.target, c.command, c.args, ctxt, now) for c in rule.command
+            ]
+            return
         if trig.kind == FIRE:
             if rule.order is not None:
                 ticket = self._open(session, trig, ctxt, now, out)
@@ -389,187 +369,8 @@ class Pipeline:
                 self._command(trig, c.target, c.command, c.args, ctxt, now) for c in rec.command
             ]
 
-    def _open_incident(self, session: Session, trig: Trigger) -> IncidentRow | None:
-        return session.execute(
-            select(IncidentRow).where(
-                IncidentRow.device_pk == trig.device.pk,
-                IncidentRow.rule_id == trig.rule.id,
-                IncidentRow.status == "open",
-            )
-        ).scalar_one_or_none()
-
-    def _open(
-        self, session: Session, trig: Trigger, ctxt: _Template, now: datetime, out: Outcome
-    ) -> str | None:
-        """Create the rule's order, unless this device and rule already have one open."""
-        rule, device = trig.rule, trig.device
-        assert rule.order is not None
-        incident = self._open_incident(session, trig)
-        if incident is not None:
-            status = session.execute(
-                select(WorkOrderRow.status).where(WorkOrderRow.id == incident.work_order_id)
-            ).scalar_one_or_none()
-            if status is not None and OrderStatus(status) not in TERMINAL:
-                incident.repeats += 1
-                incident.last_at = now
-                if incident.outcome == "recovered":  # it came back after recovering
-                    incident.outcome = ""
-                    self._act(
-                        session,
-                        incident.work_order_id,
-                        Action.COMMENT,
-                        f"设备再次报警：{ctxt['values']}（{ctxt['time']}）",
-                        now,
-                    )
-                self.stats.deduplicated += 1
-                return None
-            incident.status = "closed"
-            incident.closed_at = now
-            incident.outcome = incident.outcome or f"order {status}"
-            session.flush()
-        ref = self.ctx.reference.get()
-        category = None
-        if rule.order.category:
-            category = self._category_map(ref).get(rule.order.category)
-            if category is None:
-                log.warning(
-                    "rule %s: unknown category %s; the order goes to dispatch",
-                    rule.id,
-                    rule.order.category,
-                )
-        msg = trig.message
-        ext = external_id(
-            device.tenant,
-            device.device_id,
-            rule.id,
-            msg.message_id if msg else "@" + trig.at.strftime("%Y%m%dT%H%M%S"),
-        )
-        existing = session.execute(
-            select(AppealRow.work_order_id, AppealRow.ticket_no).where(
-                AppealRow.channel == Channel.SENSOR.value, AppealRow.external_id == ext
-            )
-        ).first()
-        if existing is not None:  # committed long ago, its processed key since pruned
-            order_id, ticket_no = existing
-        else:
-            attachments: list[dict[str, Any]] = []
-            if msg is not None and msg.image:
-                attachments.append(
-                    {
-                        "name": f"{device.device_id}-{msg.message_id}.jpg",
-                        "url": msg.image,
-                        "content_type": "image/jpeg",
-                    }
-                )
-            draft = draft_appeal(
-                self.ctx,
-                AppealInput(
-                    channel=Channel.SENSOR,
-                    title=rule.order.title.format_map(ctxt)[:200],
-                    content=rule.order.content.format_map(ctxt)[:4000],
-                    address=device.address,
-                    lon=device.lon,
-                    lat=device.lat,
-                    reporter_name=f"设备 {device.device_id}"[:80],
-                    category_code=category,
-                    urgency=rule.order.urgency,
-                    attachments=attachments,
-                    external_id=ext,
-                ),
-                SENSOR_ACTOR,
-            )
-            draft.row.routing = {
-                **draft.row.routing,
-                "sensing": {
-                    "rule": rule.id,
-                    "device": device.device_id,
-                    "tenant": device.tenant,
-                    "message_id": msg.message_id if msg else None,
-                    "reading": msg.values if msg else {},
-                    "confidence": msg.confidence if msg else None,
-                },
-            }
-            save_draft(session, draft)
-            order_id, ticket_no = draft.row.id, draft.row.ticket_no
-            self.stats.orders_created += 1
-            out.orders.append(ticket_no)
-            log.info(
-                "rule %s on %s opened an order",
-                rule.id,
-                device.device_id,
-                extra={"ticket_no": ticket_no, "order_id": order_id},
-            )
-        session.add(
-            IncidentRow(
-                device_pk=device.pk,
-                rule_id=rule.id,
-                status="open",
-                work_order_id=order_id,
-                ticket_no=ticket_no,
-                message_id=msg.message_id if msg else None,
-                reading={"values": msg.values if msg else {}, "value": trig.value},
-                opened_at=now,
-                last_at=now,
-                repeats=0,
-                outcome="",
-            )
-        )
-        session.flush()
-        return str(ticket_no)
-
-    def _recover(
-        self, session: Session, trig: Trigger, ctxt: _Template, now: datetime, out: Outcome
-    ) -> str | None:
-        incident = self._open_incident(session, trig)
-        if incident is None or incident.work_order_id is None:
-            return None
-        rec = trig.rule.recovery
-        cancel = rec.cancel if rec is not None else True
-        note = (rec.note if rec is not None else "设备已恢复正常，自动关闭").format_map(ctxt)
-        row = session.get(WorkOrderRow, incident.work_order_id)
-        if row is None or OrderStatus(row.status) in TERMINAL:
-            incident.status, incident.closed_at = "closed", now
-            incident.outcome = f"order {row.status if row else 'gone'}"
-            return incident.ticket_no
-        detail = f"（{ctxt['values']}，{ctxt['time']}）" if trig.message else ""
-        if cancel and OrderStatus(row.status) in CANCELLABLE:
-            self._act(session, row.id, Action.CANCEL, note + detail, now, row)
-            incident.status, incident.closed_at, incident.outcome = "closed", now, "cancelled"
-        else:
-            self._act(
-                session,
-                row.id,
-                Action.COMMENT,
-                f"设备已恢复正常{detail}，请承办单位核实后答复",
-                now,
-                row,
-            )
-            incident.outcome = "recovered"
-        incident.last_at = now
-        self.stats.recovered += 1
-        out.recovered.append(row.ticket_no)
-        return row.ticket_no
-
-    def _act(
-        self,
-        session: Session,
-        order_id: int | None,
-        action: Action,
-        note: str,
-        now: datetime,
-        row: WorkOrderRow | None = None,
-    ) -> None:
-        row = row or session.get(WorkOrderRow, order_id)
-        if row is None:
-            return
-        order = order_from_row(row)
-        order.execute(Command(action, now, note=note[:500]), SENSOR_ACTOR)
-        order_to_row(order, row)
-        append_events(session, row.id, order.new_events)
-        log.info("%s by sensing", action.value, extra={"ticket_no": row.ticket_no})
-
     def _notification(
-        self, trig: Trigger, to: str, message: str, ctxt: _Template, ticket: str | None
+        self, trig: Trigger, to: str, message: str, ctxt: Template, ticket: str | None
     ) -> Notification:
         d = trig.device
         ref = self.ctx.reference.get()
@@ -592,7 +393,7 @@ class Pipeline:
         target: str,
         command: str,
         args: dict[str, Any],
-        ctxt: _Template,
+        ctxt: Template,
         now: datetime,
     ) -> tuple[str, dict[str, Any]]:
         d = trig.device

@@ -69,7 +69,24 @@ _RULE_KEYS = {
     "command",
     "recovery",
     "enabled",
+    "maintenance",
 }
+# Device-health events (设备运维): they mean "send a technician", never "danger here", so
+# their orders stay apart from alarm orders (rules.py keeps them in rules of their own).
+MAINTENANCE_EVENTS = frozenset(
+    {
+        "battery_low",
+        "low_battery",
+        "tamper",
+        "tampered",
+        "cover_removed",
+        "fault",
+        "sensor_fault",
+        "self_test_failed",
+        "signal_weak",
+        "offline",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,9 @@ class Rule:
     notify: tuple[NotifyAction, ...] = ()
     command: tuple[CommandAction, ...] = ()
     recovery: Recovery | None = None
+    # A device-health rule (battery low, offline, tamper): its order is a maintenance order of
+    # its own, never linked with an alarm's order about the same place.
+    maintenance: bool = False
 
     def applies_to(self, device_type: str) -> bool:
         return "*" in self.device_types or device_type in self.device_types
@@ -449,7 +469,33 @@ def _rule(c: _Collector, i: int, raw: Any, types: dict[str, str]) -> Rule | None
     if not any(k in raw for k in ("order", "notify", "command")):
         c.add(rid, "order", "a rule needs at least one action: order, notify or command")
     kw["recovery"] = _recovery(c, rid, kind, raw.get("recovery"))
+    kw["maintenance"] = _maintenance(c, rid, kind, kw.get("event", frozenset()), raw)
     return Rule(id=rid, name=str(name), kind=kind, device_types=frozenset(dtypes), **kw)
+
+
+def _maintenance(
+    c: _Collector, rid: str, kind: str, events: frozenset[str], raw: dict[str, Any]
+) -> bool:
+    """Offline rules and rules on device-health events are maintenance rules; a rule may not
+    mix such events with alarms (a battery warning would then open or join the alarm's order)."""
+    health = events & MAINTENANCE_EVENTS
+    if health and health != events:
+        c.add(
+            rid,
+            "event",
+            f"maintenance events ({', '.join(sorted(health))}) need a rule of their own, "
+            "apart from alarm events",
+        )
+    derived = kind == "offline" or bool(events) and health == events
+    if "maintenance" not in raw:
+        return derived
+    flag = raw["maintenance"]
+    if not isinstance(flag, bool):
+        c.add(rid, "maintenance", "expected true or false")
+        return derived
+    if derived and not flag:
+        c.add(rid, "maintenance", "offline and device-health rules are maintenance rules")
+    return flag or derived
 
 
 def parse_rules(data: Any, source: str = "rules") -> RuleSet:

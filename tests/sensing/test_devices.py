@@ -85,16 +85,23 @@ def test_fire_lane_camera_ignores_short_stops_and_cancels_when_clear(started: Ri
     )
 
 
-def test_lift_camera_commands_the_lift_and_cools_down(started: Rig) -> None:
+def test_lift_camera_holds_the_doors_for_every_ebike_while_the_order_cools_down(
+    started: Rig,
+) -> None:
     cam = started.register("lift-7", "lift_camera")
     started.send(cam, "event", at=T0, type="ebike_detected", confidence=0.97)
     started.send(cam, "event", at=T0 + at(60), type="ebike_detected", confidence=0.97)
+    started.send(cam, "event", at=T0 + at(120), type="ebike_detected", confidence=0.5)
     started.wait()
-    [order] = started.orders()
+    [order] = started.orders()  # one order: the second e-bike falls in its 30-minute cooldown
     assert order["category"] == "公共安全/消防安全/电动车违规充电"
+    lift = f"cityloop/{started.cfg.mqtt_tenant}/devices/lift-7-lift/command"
+    # …but the doors are held for each e-bike seen; not for a sighting below the confidence.
     assert [(t, p["command"]) for t, p in started.commands] == [
-        (f"cityloop/{started.cfg.mqtt_tenant}/devices/lift-7-lift/command", "hold_doors_and_warn")
+        (lift, "hold_doors_and_warn"),
+        (lift, "hold_doors_and_warn"),
     ]
+    assert len({p["command_id"] for _, p in started.commands}) == 2
 
 
 def test_smoke_detector_alarm_notifies_fire_brigade_and_a_redelivery_does_nothing(
