@@ -22,7 +22,22 @@ class Settings(BaseSettings):
     # for new PostgreSQL backends.
     db_pool_size: int = 20
     secret_key: str = ""  # empty: generated once and kept in data_dir/secret_key
-    token_ttl_minutes: int = 8 * 60
+    token_ttl_minutes: int = 8 * 60  # a session's absolute lifetime, however active
+    # Identity and sessions (身份鉴别, docs/SECURITY.md). "production" refuses to start while
+    # an account is a demo account or has the demo password.
+    env: str = "development"  # development | demo | production
+    session_idle_minutes: int = 30  # a session unused this long ends
+    # Each worker re-reads a session and its user this often, so that a logout, a disabled
+    # account or a changed role holds everywhere within this bound (≤ 5 s).
+    session_recheck_seconds: float = 2.0
+    password_min_length: int = 10
+    password_min_classes: int = 3  # of lower-case, upper-case, digit, symbol
+    password_history: int = 5  # a new password differs from this many past ones
+    password_max_age_days: int = 0  # 0: passwords never expire
+    totp_required_roles: list[str] = Field(
+        default_factory=lambda: ["admin", "security_admin", "auditor"]
+    )
+    totp_issuer: str = "CityLoop"
     timezone: str = "Asia/Shanghai"
     office_hours: str = "09:00-12:00,13:30-18:00"
     extra_holidays: list[str] = Field(default_factory=list)  # ISO dates a city adds
@@ -31,8 +46,26 @@ class Settings(BaseSettings):
     calendar_refresh_seconds: float = Field(default=5.0, gt=0)
     warning_fraction: float = 0.8  # 预警 when this share of the time limit is used
     default_time_limit: str = "5d"  # when no linkage rule matches
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    login_max_failures: int = 5  # per account and source address, then growing waits
+    login_window_seconds: int = 900  # a counter this quiet starts again from zero
+    login_delay_seconds: int = 30  # the first wait; it doubles with each further attempt
+    login_max_delay_seconds: int = 900
+    # Softer limits: per account from addresses it has not logged in from (so a flood from
+    # elsewhere does not lock the owner out), and per source address over every account.
+    login_account_max_failures: int = 20
+    login_address_max_failures: int = 100
+    login_known_address_days: int = 30
+    # Requests per window shared by every worker ("count/seconds"), keyed by client address
+    # (and ticket for track/rate); answered 429 with Retry-After.
+    rate_limits: dict[str, str] = Field(
+        default_factory=lambda: {
+            "login": "30/60",
+            "track": "20/60",
+            "track_ticket": "10/3600",
+            "anonymous_appeal": "10/600",
+            "upload": "60/600",
+        }
+    )
     # Model confidence above which an appeal is dispatched without a human. Empty: the active
     # model's threshold tuned for 95 % precision in cross-validation (never below 0.5).
     auto_dispatch_threshold: float | None = None

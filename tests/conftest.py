@@ -50,6 +50,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         secret_key="test-secret-key-for-tokens-0123456789",
         # Most tests file look-alike appeals on purpose; same-incident linking has its own.
         incident_linking=False,
+        # Fixture accounts log in without a second factor; tests/identity shows it enforced.
+        totp_required_roles=[],
         _env_file=None,  # type: ignore[call-arg]
     )
     engine = make_engine(s)
