@@ -177,4 +177,11 @@ def activate(
     except KeyError as exc:
         typer.secho(str(exc.args[0]), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
+    from cityloop.audit.changes import record
+    from cityloop.services.context import build_context
+    from cityloop.settings import get_settings
+
+    ctx = build_context(get_settings())
+    record(ctx, None, "config.model_activate", name, {"models_dir": str(registry.root)})
+    ctx.engine.dispose()
     typer.echo(f"active model: {name}")

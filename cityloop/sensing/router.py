@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from cityloop.api.deps import Ctx, require_roles
+from cityloop.audit.changes import audited_change
 from cityloop.domain.statuses import Role
 from cityloop.importers import read_csv
 from cityloop.sensing import registry
@@ -86,7 +87,11 @@ def list_devices(
 
 @router.post("/devices/import", operation_id="importSensingDevices")
 def import_devices(
-    file: UploadFile, ctx: Ctx, cfg: Config, _: Any = require_roles(Role.ADMIN)
+    file: UploadFile,
+    ctx: Ctx,
+    cfg: Config,
+    request: Request,
+    actor: Any = require_roles(Role.ADMIN),
 ) -> dict[str, Any]:
     """CSV: device_id, type, lon, lat[, model, name, address, owner, care_tags, household,
     tenant]. Every problem is reported with its line and field; nothing is imported then."""
@@ -96,11 +101,15 @@ def import_devices(
     with tempfile.NamedTemporaryFile(delete=False, suffix=".csv") as tmp:
         tmp.write(data)
     path = Path(tmp.name)
-    try:
-        rows = read_csv(path, registry.COLUMNS)
-    finally:
-        path.unlink(missing_ok=True)
-    n = registry.import_devices(ctx, rows, ruleset(cfg).device_types, cfg.mqtt_tenant)
+    name = file.filename or "upload"
+    with audited_change(ctx, actor, "config.sensing_devices", name, request=request) as info:
+        try:
+            rows = read_csv(path, registry.COLUMNS)
+        finally:
+            path.unlink(missing_ok=True)
+        n = info["imported"] = registry.import_devices(
+            ctx, rows, ruleset(cfg).device_types, cfg.mqtt_tenant
+        )
     return {"imported": n}
 
 

@@ -29,6 +29,7 @@ from cityloop.sensing.schema import (
 from cityloop.sensing.store import DeviceRow, VendorRow
 from cityloop.services.context import CityLoop
 from cityloop.services.orders import NotFound
+from cityloop.store.repositories import add_audit
 
 TOKEN_PREFIX = "sv_"
 MAX_EVENTS = 500
@@ -87,6 +88,9 @@ def create_vendor(ctx: CityLoop, name: str, tenant: str) -> tuple[Vendor, str]:
             created_at=ctx.clock.now(),
         )
         uow.session.add(row)
+        add_audit(
+            uow.session, None, "config.sensing_vendor", name, {"op": "create", "tenant": tenant}
+        )
         try:
             uow.commit()
         except IntegrityError:
@@ -108,6 +112,7 @@ def revoke_vendor(ctx: CityLoop, name: str) -> Vendor:
         if row is None:
             raise NotFound(name)
         row.active = False
+        add_audit(uow.session, None, "config.sensing_vendor", name, {"op": "revoke"})
         uow.commit()
         return _vendor(row)
 

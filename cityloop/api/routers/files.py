@@ -6,10 +6,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, UploadFile
+from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from cityloop.api.deps import Ctx, require_roles
+from cityloop.audit.changes import audited_change
 from cityloop.domain.statuses import Role
 from cityloop.importers import read_csv, read_rules
 from cityloop.services import admin, attachments
@@ -55,14 +56,17 @@ async def saved_upload(upload: UploadFile) -> Path:
 
 @router.post("/departments/import", operation_id="importDepartments")
 async def import_departments(
-    file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
+    file: UploadFile, ctx: Ctx, request: Request, actor: Any = require_roles(Role.ADMIN)
 ) -> dict[str, Any]:
     """CSV: code, name, level (city|district|street), region_code[, phone]. All or nothing."""
     path = await saved_upload(file)
+    name = file.filename or "upload"
     try:
-        return {
-            "imported": admin.import_departments(ctx, read_csv(path, ["code", "name", "level"]))
-        }
+        with audited_change(ctx, actor, "config.departments", name, request=request) as info:
+            info["imported"] = admin.import_departments(
+                ctx, read_csv(path, ["code", "name", "level"])
+            )
+        return {"imported": info["imported"]}
     finally:
         path.unlink(missing_ok=True)
 
@@ -71,26 +75,32 @@ async def import_departments(
 async def import_taxonomy(
     file: UploadFile,
     ctx: Ctx,
-    _: Any = require_roles(Role.ADMIN),
+    request: Request,
+    actor: Any = require_roles(Role.ADMIN),
     columns: str = "一级分类,二级分类,三级分类",
 ) -> dict[str, Any]:
     """CSV of the three-level taxonomy; existing codes are kept."""
     cols = tuple(c.strip() for c in columns.split(","))
     path = await saved_upload(file)
+    name = file.filename or "upload"
     try:
-        return {"imported": admin.import_taxonomy(ctx, read_csv(path, list(cols[:1])), cols)}
+        with audited_change(ctx, actor, "config.taxonomy", name, request=request) as info:
+            info["imported"] = admin.import_taxonomy(ctx, read_csv(path, list(cols[:1])), cols)
+        return {"imported": info["imported"]}
     finally:
         path.unlink(missing_ok=True)
 
 
 @router.post("/linkage-rules/import", operation_id="importLinkageRules")
 async def import_rules(
-    file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
+    file: UploadFile, ctx: Ctx, request: Request, actor: Any = require_roles(Role.ADMIN)
 ) -> dict[str, Any]:
     """CSV or YAML linkage list; becomes the new active version."""
     path = await saved_upload(file)
+    name = file.filename or "upload"
     try:
-        version = admin.import_rules(ctx, read_rules(path), source=file.filename or "upload")
+        with audited_change(ctx, actor, "config.rules", name, request=request) as info:
+            version = info["version"] = admin.import_rules(ctx, read_rules(path), source=name)
     finally:
         path.unlink(missing_ok=True)
     return {"version": version}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from cityloop.api.conditional import conditional_json
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
+from cityloop.audit.changes import audited_change
 from cityloop.domain.sla import SLA_STATUS_LABELS
 from cityloop.domain.statuses import (
     ACTION_LABELS,
@@ -67,10 +68,12 @@ def regions(
 
 @router.post("/regions/import", operation_id="importRegions")
 def import_regions_api(
-    collection: dict[str, Any], ctx: Ctx, _: Any = require_roles(Role.ADMIN)
+    collection: dict[str, Any], ctx: Ctx, request: Request, actor: Any = require_roles(Role.ADMIN)
 ) -> dict[str, Any]:
     """Import a GeoJSON FeatureCollection; all or nothing, problems name feature and field."""
-    return {"imported": import_regions(ctx, collection)}
+    with audited_change(ctx, actor, "config.regions", "regions", request=request) as info:
+        info["imported"] = import_regions(ctx, collection)
+    return {"imported": info["imported"]}
 
 
 @router.get("/regions/locate", operation_id="locatePoint")

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Query, Request, UploadFile
 from sqlalchemy import func, select
 
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
 from cityloop.api.routers.files import saved_upload
 from cityloop.api.schemas import AnalyseRequest, SplitRequest
+from cityloop.audit.changes import audited_change
 from cityloop.domain.linkage import match_rule
 from cityloop.domain.statuses import Role, Urgency
 from cityloop.domain.urgency import detect_urgency
@@ -157,12 +158,15 @@ def gazetteer(
 
 @router.post("/gazetteer/import", operation_id="importGazetteer")
 async def import_gazetteer(
-    file: UploadFile, ctx: Ctx, _: Any = require_roles(Role.ADMIN)
+    file: UploadFile, ctx: Ctx, request: Request, actor: Any = require_roles(Role.ADMIN)
 ) -> dict[str, Any]:
     """CSV: name, kind, lon, lat[, grid_code, aliases, district, street]. Replaces the
     gazetteer; all or nothing."""
     path = await saved_upload(file)
+    name = file.filename or "upload"
     try:
-        return {"imported": admin.import_gazetteer(ctx, read_gazetteer_csv(path))}
+        with audited_change(ctx, actor, "config.gazetteer", name, request=request) as info:
+            info["imported"] = admin.import_gazetteer(ctx, read_gazetteer_csv(path))
+        return {"imported": info["imported"]}
     finally:
         path.unlink(missing_ok=True)
