@@ -22,6 +22,7 @@ __all__ = [
     "assess_urgency",
     "detect_urgency",
     "parse_category_urgency",
+    "raise_by_category",
 ]
 
 EVIDENCE_MAX = 60  # characters of the caller's words shown to the dispatcher
@@ -107,16 +108,44 @@ def assess_urgency(
     # max() keeps the first of equals: the operator's word stands when it is as high.
     rank, source = max(candidates, key=lambda c: c[0])
     level = Urgency.URGENT if rank >= _Rank.URGENT else Urgency.NORMAL
-    reason = read.reason if source == "text" or read.rank > _Rank.NORMAL else None
-    if source != "text" and reason is None:
-        reason = f"{source}_{'life_safety' if rank is _Rank.LIFE_SAFETY else level.value}"
+    evidence, reason = read.evidence, read.reason
+    if level is Urgency.URGENT and read.rank is _Rank.NORMAL:
+        # Urgent by the operator or the category: a near-miss in the text explains nothing.
+        evidence, reason = None, _source_reason(source, rank)
+    elif reason is None and source != "text":
+        reason = _source_reason(source, rank)
+    life = rank is _Rank.LIFE_SAFETY or read.rank is _Rank.LIFE_SAFETY
+    return UrgencyAssessment(level, life, source, evidence, reason)
+
+
+def raise_by_category(
+    assessment: UrgencyAssessment, category_default: CategoryUrgency | None
+) -> UrgencyAssessment:
+    """The assessment once a category is known later (the model's, after the text): raised
+    to the category's default when that is higher, else unchanged."""
+    if category_default is None:
+        return assessment
+    rank = _Rank[category_default.name]
+    if rank <= _rank_of(assessment):
+        return assessment
+    keep = assessment.urgent  # the text's or operator's evidence still explains an urgent level
     return UrgencyAssessment(
-        level,
-        rank is _Rank.LIFE_SAFETY or read.rank is _Rank.LIFE_SAFETY,
-        source,
-        read.evidence,
-        reason,
+        Urgency.URGENT if rank >= _Rank.URGENT else Urgency.NORMAL,
+        assessment.life_safety or rank is _Rank.LIFE_SAFETY,
+        "category",
+        assessment.evidence if keep else None,
+        assessment.reason if keep else _source_reason("category", rank),
     )
+
+
+def _rank_of(a: UrgencyAssessment) -> _Rank:
+    if a.life_safety:
+        return _Rank.LIFE_SAFETY
+    return _Rank.URGENT if a.urgent else _Rank.NORMAL
+
+
+def _source_reason(source: str, rank: _Rank) -> str:
+    return f"{source}_{rank.name.lower()}"
 
 
 def detect_urgency(text: str) -> tuple[Urgency, str | None]:
@@ -133,17 +162,20 @@ def read_text(text: str) -> _Reading:
     norm = normalise(text)
     handled = mood.text_handled(norm)
     consumer = mood.text_consumer(norm)
+    drill = mood.text_drill(norm)
     found: list[tuple[Cue, int, int]] = []
     set_aside: tuple[str, int, int] | None = None
     for cue in CUES:
         for m in cue.pattern.finditer(norm):
-            if m.end() == m.start():
+            if m.end() == m.start() or _about_else(cue, norm, m.start()):
                 continue
             why = (
                 mood.HANDLED
                 if handled
                 else mood.CONSUMER
                 if consumer
+                else mood.INQUIRY
+                if drill
                 else mood.blocked(norm, m.start(), m.end(), outage=cue.outage)
             )
             if why is None:
@@ -163,7 +195,7 @@ def read_text(text: str) -> _Reading:
 
 
 # Smoke from a barbecue, a ritual or a field fire is a nuisance, not a danger to people.
-_BENIGN_SMOKE = ("烧烤", "烧纸", "焚烧", "秸秆", "做饭", "炒菜", "鞭炮", "演练", "烧香")
+_BENIGN_SMOKE = ("烧烤", "烧纸", "焚烧", "秸秆", "做饭", "炒菜", "鞭炮", "演练", "烧香", "雾霾")
 _INDOORS = (
     "楼道",
     "地下室",
@@ -184,7 +216,7 @@ _INDOORS = (
     "电动车",
     "楼梯",
 )
-_FUMES = ("烟", "气味", "味道", "烧炭", "炭", "煤", "熏", "毒", "刺鼻", "呛", "气体", "燃气")
+_FUMES = ("烟", "气味", "味道", "烧炭", "炭", "煤", "熏", "毒", "刺鼻", "气体", "燃气")
 
 
 def _weak_holds(cue: Cue, text: str, found: list[tuple[Cue, int, int]]) -> bool:
@@ -194,6 +226,13 @@ def _weak_holds(cue: Cue, text: str, found: list[tuple[Cue, int, int]]) -> bool:
     if cue.hazard == "symptoms":
         return any(w in text for w in _FUMES)
     return len(found) > 1
+
+
+def _about_else(cue: Cue, text: str, start: int) -> bool:
+    if cue.unless is None:
+        return False
+    s0 = mood.sentence_start(text, start)
+    return bool(cue.unless.search(text, s0, mood.sentence_end(text, start)))
 
 
 def _evidence(original: str, norm: str, start: int, end: int) -> str:

@@ -54,14 +54,14 @@ _STILL = re.compile(
 _INQUIRY = re.compile(
     r"咨询|请问|想问|问一下|问问|想了解|了解一下|怎么查|怎么交|怎么办理|如何办理|怎么申请|"
     r"怎么举报|多少钱|收费|账单|缴费|交费|报装|开户|补贴|报销|培训|讲座|演练|演习|宣传|"
-    r"新闻|报道|电视上|视频里|外地|保险|赔偿|谁来赔"
+    r"新闻|报道|电视上|视频里|外地|保险|赔偿|谁来赔|听说"
 )
 _CONSUMER = re.compile(
     r"商家|退货|退款|售后|网购|不给退|拒绝退|质量问题|质量有问题|三包|维权|买的|购买的"
 )
 _URGENT_NOW = re.compile(r"正在|还在|救命|快来|速来|赶紧|马上|立即|立刻")
 _PLANNED = re.compile(
-    r"计划|(?<!没有任何)(?<!没有)(?<!没)(?<!未)通知|将于|检修|预计|明天|明早|下周|周[一二三四五六日末]|本周|改造|安排|听说|要停"
+    r"收到[^，。]{0,4}(?:通知|短信)|短信说|\d+点至|至次日|是否属实|计划|(?<!没有任何)(?<!没有)(?<!没)(?<!未)通知|将于|检修|预计|明天|明早|下周|周[一二三四五六日末]|本周|改造|安排|听说|要停"
 )
 
 
@@ -88,6 +88,14 @@ def sentence_end(text: str, pos: int) -> int:
 def text_handled(text: str) -> bool:
     """The caller says the matter is over (已扑灭, 已经放出来了, 误报) and nothing still goes on."""
     return bool(_HANDLED.search(text)) and not _STILL.search(text)
+
+
+# A drill or a lesson: fire and smoke are acted, not real.
+_DRILL = re.compile(r"演练|演习|模拟了?|培训|讲座")
+
+
+def text_drill(text: str) -> bool:
+    return bool(_DRILL.search(text)) and not _URGENT_NOW.search(text)
 
 
 def text_consumer(text: str) -> bool:
