@@ -552,7 +552,7 @@ export const scenarios = [
         const timers = page.getByTestId('step-timers')
         await timers.waitFor()
         const words = await timers.getByTestId('step-remaining').allInnerTexts()
-        assert.ok(words.length > 0 && words.every((w) => /剩余|超时|按时完成|超时完成/.test(w)), `time left in words: ${words}`)
+        assert.ok(words.length > 0 && words.every((w) => /剩余|超时|按时完成|超时完成|已取消/.test(w)), `time left in words: ${words}`)
         assert.ok((await timers.getByTestId('step-clock').allInnerTexts()).every((c) => /自然时|工作日/.test(c)), 'each limit names its clock')
         await shot(page, 'order-step-timers')
       }

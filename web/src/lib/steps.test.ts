@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  badge, durationWords, liveState, newArrivals, remainingWords, secondsLeft, stepLabel, usedFraction,
+  badge, durationWords, limitLabel, liveState, newArrivals, remainingWords, secondsLeft, stepLabel, usedFraction,
   watchLabel, watchListsFor, WATCH_LISTS, type StepTimer,
 } from './steps'
 
@@ -37,8 +37,9 @@ describe('time left in words', () => {
     expect(secondsLeft(t, T0 + 99 * min)).toBe(37800)
   })
   it('names how a finished step ended', () => {
-    expect(remainingWords(natural({ state: 'done', finished_at: new Date(T0 + min).toISOString() }), T0)).toBe('按时完成')
-    expect(remainingWords(natural({ state: 'done_late' }), T0, true)).toBe('done late')
+    expect(remainingWords(natural({ state: 'done', finished_at: new Date(T0 + min).toISOString(), remaining_text: null }), T0)).toBe('按时完成')
+    expect(remainingWords(natural({ state: 'done_late', remaining_text: null }), T0, true)).toBe('done late')
+    expect(remainingWords(natural({ state: 'cancelled', remaining_text: { zh: '已取消', en: 'cancelled' } }), T0)).toBe('已取消')
     expect(secondsLeft(natural({ state: 'done' }), T0)).toBeNull()
   })
 })
@@ -56,7 +57,9 @@ describe('live state and the 80 % warning', () => {
     expect(usedFraction(natural(), T0 + 30 * min)).toBeCloseTo(1)
     expect(usedFraction(natural(), T0 + 60 * min)).toBeGreaterThan(1)
   })
-  it('labels steps in both languages', () => {
+  it('labels steps and limits in both languages', () => {
+    expect(limitLabel(natural({ limit: '2h', limit_label: { zh: '2个工作小时', en: '2 working hours' } }))).toBe('2个工作小时')
+    expect(limitLabel(natural({ limit: '30m@natural', limit_label: null }))).toBe('30m@natural')
     expect(stepLabel('co_feedback')).toBe('协办反馈时限')
     expect(stepLabel('dispatch', true)).toBe('Dispatch')
   })

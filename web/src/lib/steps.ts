@@ -2,12 +2,13 @@
 // server readings, which lists each role acts on. Pure: no Vue, no DOM (steps.test.ts).
 
 export type Clock = 'natural' | 'working'
-export type StepState = 'running' | 'warning' | 'overdue' | 'done' | 'done_late'
+export type StepState = 'running' | 'warning' | 'overdue' | 'done' | 'done_late' | 'cancelled'
 
 export interface StepTimer {
   step: string
   department_code?: string | null
   limit: string
+  limit_label?: { zh: string; en: string } | null
   clock: Clock
   started_at: string
   due_at: string
@@ -37,6 +38,7 @@ export const STATE_LABELS: Record<StepState, Pair> = {
   overdue: ['超时', 'overdue'],
   done: ['按时完成', 'done in time'],
   done_late: ['超时完成', 'done late'],
+  cancelled: ['已取消', 'cancelled'],
 }
 export const STATE_COLORS: Record<StepState, string> = {
   running: '#67c23a',
@@ -44,11 +46,14 @@ export const STATE_COLORS: Record<StepState, string> = {
   overdue: '#f56c6c',
   done: '#909399',
   done_late: '#c45656',
+  cancelled: '#c0c4cc',
 }
 
 export const stepLabel = (step: string, en = false) => pick(STEP_LABELS[step], en, step)
 export const clockLabel = (clock: string, en = false) => pick(CLOCK_LABELS[clock as Clock], en, clock)
 export const stateLabel = (state: string, en = false) => pick(STATE_LABELS[state as StepState], en, state)
+/** "2个工作小时" / "30分钟（自然时）": the server's words for the limit, else the raw text. */
+export const limitLabel = (t: StepTimer, en = false) => (t.limit_label ? (en ? t.limit_label.en : t.limit_label.zh) : t.limit)
 
 /** "1天3小时", "5小时7分钟", "25分钟" (English "1d 3h", "5h 7m", "25m"); under a minute: "不到1分钟". */
 export function durationWords(seconds: number, en = false): string {
@@ -83,7 +88,7 @@ export function liveState(t: StepTimer, nowMs: number): StepState {
 /** "剩余 1天3小时（工作日）" / "超时 25分钟" — the server's words for the working clock, our own
  *  for the natural clock (kept current between readings); done steps say when they finished. */
 export function remainingWords(t: StepTimer, nowMs: number, en = false): string {
-  if (!running(t)) return stateLabel(t.state, en)
+  if (!running(t)) return t.remaining_text ? (en ? t.remaining_text.en : t.remaining_text.zh) : stateLabel(t.state, en)
   if (t.clock === 'working' && t.remaining_text) return en ? t.remaining_text.en : t.remaining_text.zh
   const left = secondsLeft(t, nowMs)
   if (left === null) return ''
