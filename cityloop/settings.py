@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     calendar_refresh_seconds: float = Field(default=5.0, gt=0)
     warning_fraction: float = 0.8  # 预警 when this share of the time limit is used
     default_time_limit: str = "5d"  # when no linkage rule matches
+    # Step limits (环节时限, docs/ARCHITECTURE.md "Clocks and steps"): step=limit pairs; a
+    # limit without a clock is natural time for urgent orders and working time otherwise.
+    # Completion for normal orders comes from the linkage rule (else default_time_limit).
+    step_limits_urgent: str = "dispatch=10m@natural,respond=30m@natural,complete=24h@natural"
+    step_limits_normal: str = "dispatch=2h,respond=1d"
+    co_feedback_share: float = Field(default=0.5, gt=0, le=1)  # 协办反馈时限: of the lead's
+    # The lead's reply waits for co-handlers' feedback until their limit has passed.
+    co_feedback_wait: bool = True
+    # Emergency hand-offs (110/119/120/122 联动) by category code (a parent covers its
+    # children), e.g. {"0501": "119", "0502": "120|110"}.
+    emergency_handoffs: dict[str, str] = Field(default_factory=dict)
     login_max_failures: int = 5  # per account and source address, then growing waits
     login_window_seconds: int = 900  # a counter this quiet starts again from zero
     login_delay_seconds: int = 30  # the first wait; it doubles with each further attempt

@@ -50,6 +50,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         secret_key="test-secret-key-for-tokens-0123456789",
         # Most tests file look-alike appeals on purpose; same-incident linking has its own.
         incident_linking=False,
+        # Most tests reply without the co-handlers' feedback; the waiting rule has its own
+        # tests (tests/api/test_steps.py), which switch it on.
+        co_feedback_wait=False,
         # Fixture accounts log in without a second factor; tests/identity shows it enforced.
         totp_required_roles=[],
         _env_file=None,  # type: ignore[call-arg]

@@ -39,6 +39,8 @@ class AnalyticsConfig:
 def limit_seconds(limit: str, office_hours: OfficeHours) -> float:
     """A limit like '1d' or '4h' in working seconds (a working day is one day's office hours)."""
     parsed = TimeLimit.parse(limit)
+    if parsed.unit is TimeUnit.MINUTES:
+        return parsed.amount * 60.0
     if parsed.unit is TimeUnit.HOURS:
         return parsed.amount * 3600.0
     return parsed.amount * office_hours.seconds_per_day

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from cityloop.analytics import early_warning, hotspots, kpi
+from cityloop.analytics import early_warning, hotspots, kpi, step_kpi
 from cityloop.analytics.flash.router import router as flash_router
 from cityloop.analytics.formulas import ScoreWeights
 from cityloop.analytics.reply_quality import default_checker
@@ -50,6 +50,19 @@ def kpi_table(
     jurisdiction."""
     try:
         return kpi.kpi_table(ctx, actor, period, by, accept_limit, _weights(weights))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/step-kpi", operation_id="analyticsStepKpi")
+def step_kpi_table(
+    ctx: Ctx,
+    period: str = Query(..., description="2026-10, 2026-W43, 2026-Q4, 2026, 2026-10-05 or a..b"),
+    actor: Actor = require_roles(*VIEWERS),
+) -> dict[str, Any]:
+    """派单及时率, 签收及时率, 按时办结率 and 协办反馈及时率 by department, from the step timers."""
+    try:
+        return step_kpi.step_kpis(ctx, actor, period)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
 

@@ -54,6 +54,8 @@ class Action(StrEnum):
     RECEIVE = "receive"  # the order's first event; not an action anyone can take later
     LINK = "link"  # another appeal about the same incident joined the order
     SPLIT = "split"  # a dispatcher took a wrongly linked appeal out into its own order
+    ESCALATE = "escalate"  # urgency raised (an urgent appeal joined); step limits recomputed
+    HANDOFF = "handoff"  # handed off to an emergency service (110/119/120/122 联动)
     SUBMIT = "submit"
     DISPATCH = "dispatch"
     ACCEPT = "accept"
@@ -77,6 +79,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECEIVE: "受理",
     Action.LINK: "关联诉求",
     Action.SPLIT: "拆分诉求",
+    Action.ESCALATE: "升级为紧急",
+    Action.HANDOFF: "应急联动",
     Action.SUBMIT: "转派单队列",
     Action.DISPATCH: "派单",
     Action.ACCEPT: "签收",

@@ -12,7 +12,7 @@ from typing import Any
 from shapely.geometry import shape
 from sqlalchemy import delete, func, select, update
 
-from cityloop.domain.linkage import LinkageRule, validate_rule
+from cityloop.domain.linkage import LinkageRule, default_clock_for, validate_rule
 from cityloop.domain.sla import TimeLimit
 from cityloop.domain.statuses import Urgency
 from cityloop.domain.taxonomy import build_categories, path_key
@@ -212,11 +212,10 @@ def import_rules(ctx: CityLoop, rows: list[Row], source: str) -> int:
             text = v.get(urgency.value, "")
             if text:
                 try:
-                    limits[urgency] = TimeLimit.parse(text)
-                except ValueError:
-                    problems.append(
-                        ImportProblem(line, urgency.value, f"'{text}' is not like 2h or 5d")
-                    )
+                    # Urgent limits run on the natural clock unless they say otherwise.
+                    limits[urgency] = TimeLimit.parse(text, default_clock_for(urgency))
+                except ValueError as exc:
+                    problems.append(ImportProblem(line, urgency.value, str(exc)))
         if len(problems) > start or code is None:
             continue
         rule = LinkageRule(code, lead, co, limits, region)

@@ -1,59 +1,66 @@
-"""Work-order use cases: act on an order, list with filters, read one with its timeline."""
+"""Work-order use cases that change an order: act on it (with its step timers), dispatch,
+merge, split. Reading lives in `order_views`, scope in `order_scope`; both are re-exported
+here for the callers that know this module."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cityloop.domain.errors import InvalidCommand, PermissionDenied
-from cityloop.domain.jurisdiction import (
-    CITY_WIDE,
-    OrderScope,
-    can_view,
-    may,
-    may_reveal,
-    sees_personal_data,
-)
+from cityloop.domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
+from cityloop.domain.jurisdiction import can_view, may
 from cityloop.domain.orders import Actor, Command, WorkOrder
-from cityloop.domain.privacy import mask_address, mask_name, mask_phone
-from cityloop.domain.sla import TimeLimit
-from cityloop.domain.statuses import (
-    TERMINAL,
-    WITH_DEPARTMENT,
-    Action,
-    OrderStatus,
-    Rating,
-    Role,
-)
+from cityloop.domain.sla import LimitClock, TimeLimit
+from cityloop.domain.statuses import TERMINAL, Action, OrderStatus, Rating, Role
+from cityloop.domain.steps import reply_blockers
+from cityloop.services import steps
 from cityloop.services.context import CityLoop
-from cityloop.services.deadlines import deadline, extend, reading
-from cityloop.services.reference import Reference
-from cityloop.store.models import (
-    AppealRow,
-    AssignmentRow,
-    NotificationRow,
-    OrderEventRow,
-    WorkOrderRow,
-    utcnow,
+from cityloop.services.deadlines import clock_of, deadline, extend
+from cityloop.services.order_scope import (
+    Conflict,
+    NotFound,
+    load_row,
+    region_clause,
+    scope_of,
+    visibility_clause,
 )
-from cityloop.store.prefix import starts_with
-from cityloop.store.repositories import add_audit, append_events, order_from_row, order_to_row
+from cityloop.services.order_views import (
+    OrderFilters,
+    get_order,
+    list_orders,
+    reveal,
+    summary,
+)
+from cityloop.services.reference import Reference
+from cityloop.store.models import AppealRow, NotificationRow, WorkOrderRow, utcnow
+from cityloop.store.repositories import append_events, order_from_row, order_to_row
+from cityloop.store.steps import load_timers
+
+__all__ = [
+    "ActionInput",
+    "Conflict",
+    "NotFound",
+    "OrderFilters",
+    "act",
+    "dispatch_payload",
+    "get_order",
+    "list_orders",
+    "perform",
+    "region_clause",
+    "reveal",
+    "scope_of",
+    "split_appeal",
+    "summary",
+    "visibility_clause",
+]
 
 log = logging.getLogger("cityloop.orders")
-
-
-class NotFound(Exception):
-    """No such order, or none the actor may see (the two are not told apart)."""
-
-
-class Conflict(Exception):
-    """Someone else changed the order at the same moment; the client should reload."""
 
 
 @dataclass(frozen=True)
@@ -68,77 +75,13 @@ class ActionInput:
     extension: str | None = None
 
 
-@dataclass
-class OrderFilters:
-    status: list[OrderStatus] = field(default_factory=list)
-    department: str | None = None
-    category: str | None = None
-    region: str | None = None
-    channel: str | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
-    overdue: bool | None = None
-    q: str | None = None
-    sort: str = "-received_at"
-
-
-_SORTS: dict[str, Any] = {
-    "received_at": WorkOrderRow.received_at.asc(),
-    "-received_at": WorkOrderRow.received_at.desc(),
-    "due_at": WorkOrderRow.due_at.asc(),
-    "-due_at": WorkOrderRow.due_at.desc(),
-}
-
-
-# -- scope ------------------------------------------------------------------------------------
-def scope_of(session: Session, row: WorkOrderRow, ref: Reference) -> OrderScope:
-    reporters = session.execute(
-        select(AppealRow.reporter_user_id).where(
-            AppealRow.work_order_id == row.id, AppealRow.reporter_user_id.is_not(None)
-        )
-    ).scalars()
-    active = [a for a in row.assignments if a.state not in ("returned", "withdrawn")]
-    return OrderScope(
-        region_codes=frozenset(ref.region_ancestry(row.grid_code)),
-        departments=frozenset(a.department_code for a in row.assignments),
-        lead_department=row.lead_department,
-        co_departments=frozenset(a.department_code for a in active if a.role == "co"),
-        reporter_user_ids=frozenset(int(u) for u in reporters if u is not None),
-    )
-
-
-def visibility_clause(actor: Actor) -> Any:
-    """The SQL form of `can_view`: what an actor's lists are limited to."""
-    if actor.role in CITY_WIDE:
-        return None
-    if actor.role is Role.RESIDENT:
-        return exists().where(
-            AppealRow.work_order_id == WorkOrderRow.id,
-            AppealRow.reporter_user_id == actor.user_id,
-        )
-    if actor.role is Role.DEPARTMENT_HANDLER:
-        return exists().where(
-            AssignmentRow.work_order_id == WorkOrderRow.id,
-            AssignmentRow.department_code == actor.department_code,
-        )
-    if actor.role in (Role.SUPERVISOR, Role.GRID_WORKER) and actor.region_code:
-        return region_clause(actor.region_code)
-    return WorkOrderRow.id.is_(None)  # sees nothing
-
-
-def region_clause(code: str) -> Any:
-    """The orders inside a region of any level. Region codes nest by prefix (GB/T 30428.1) and
-    an order's community, street and district are those of its grid, so these are the orders
-    whose grid code starts with the region's."""
-    return starts_with(WorkOrderRow.grid_code, code)
-
-
 # -- acting -----------------------------------------------------------------------------------
 def act(
     ctx: CityLoop, order_id: int, action: Action, data: ActionInput, actor: Actor
 ) -> dict[str, Any]:
     perform(ctx, order_id, action, data, actor)
-    return get_order(ctx, order_id, actor, audit=False)
+    # The answer carries the order in full for the roles that see personal data: audited too.
+    return get_order(ctx, order_id, actor)
 
 
 def perform(
@@ -156,7 +99,7 @@ def perform(
     ref = ctx.reference.get()
     with ctx.uow() as uow:
         session = uow.session
-        row = _load(session, order_id)
+        row = load_row(session, order_id)
         if not authorized:
             scope = scope_of(session, row, ref)
             if not can_view(actor, scope):
@@ -164,6 +107,11 @@ def perform(
             if not may(actor, action, scope):
                 raise PermissionDenied(f"role '{actor.role}' may not '{action}' this order")
         order = order_from_row(row)
+        conn = session.connection()
+        timers = load_timers(conn, row.id)
+        if action is Action.REPLY:
+            scope = scope_of(session, row, ref)
+            _refuse_skipped_steps(order, timers, actor, scope, now, ctx.settings.co_feedback_wait)
         cmd = _command(ctx, ref, row, order, action, data, actor, now)
         order.execute(cmd, actor)
         if (
@@ -175,6 +123,20 @@ def perform(
             order.new_events[-1].data["category_from"] = row.category_code
             order.new_events[-1].data["category_to"] = data.category_code
             row.category_code = data.category_code
+        after = steps.record(
+            conn,
+            ctx,
+            row.id,
+            timers,
+            order.new_events,
+            steps.is_urgent(row.urgency, row.life_safety),
+            now,
+        )
+        if action is Action.REPLY:
+            missing = sorted(set(steps.missing_co(after)) - set(steps.missing_co(timers)))
+            if missing:
+                # Counted against them (KPIs read the step rows); the timeline says who.
+                order.new_events[-1].data["co_missing"] = missing
         order_to_row(order, row)
         if action is Action.MERGE:
             _merge_into(session, row, order, cmd.merge_into, actor, now, ref)
@@ -195,11 +157,46 @@ def perform(
     )
 
 
-def _load(session: Session, order_id: int) -> WorkOrderRow:
-    row = session.get(WorkOrderRow, order_id)
-    if row is None:
-        raise NotFound(order_id)
-    return row
+def _refuse_skipped_steps(
+    order: WorkOrder,
+    timers: list[Any],
+    actor: Actor,
+    scope: Any,
+    now: datetime,
+    wait_for_co: bool,
+) -> None:
+    """Steps a reply cannot skip: a pending extension is decided first, and the lead waits
+    for co-handlers' feedback until their limit has passed (docs/ARCHITECTURE.md)."""
+    allowed = [
+        a.value for a in order.allowed_actions() if may(actor, a, scope) and a is not Action.REPLY
+    ]
+    if order.pending_extension is not None:
+        raise IllegalTransition(
+            Action.REPLY.value,
+            order.status.value,
+            allowed,
+            f"延期申请（{order.pending_extension}）待审批，须先同意或驳回 / an extension request "
+            f"({order.pending_extension}) is pending: approve or deny it before the reply",
+            code="extension_pending",
+            params={
+                "extension": order.pending_extension,
+                "resolve_with": [Action.APPROVE_EXTENSION.value, Action.DENY_EXTENSION.value],
+            },
+        )
+    waiting = reply_blockers(timers, now) if wait_for_co else []
+    if waiting and order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
+        depts = [t.department_code for t in waiting]
+        until = max(t.due_at for t in waiting)
+        raise IllegalTransition(
+            Action.REPLY.value,
+            order.status.value,
+            allowed,
+            f"协办单位 {'、'.join(d or '' for d in depts)} 尚未反馈，协办反馈时限到 "
+            f"{until.isoformat()} 前不能答复 / co-handlers {', '.join(d or '' for d in depts)} "
+            f"have not given feedback; the reply waits until {until.isoformat()}",
+            code="co_feedback_pending",
+            params={"departments": depts, "until": until.isoformat()},
+        )
 
 
 def _command(
@@ -217,13 +214,14 @@ def _command(
         return Command(**base, **dispatch_payload(ctx, ref, row, data, now))
     if action is Action.REQUEST_EXTENSION:
         if data.extension:
-            _parse_limit(data.extension, "extension")
+            # More time on the clock the order already runs on, unless said otherwise.
+            extra = _parse_limit(data.extension, "extension", clock_of(order.time_limit))
+            return Command(**base, extension=str(extra))
         return Command(**base, extension=data.extension)
     if action is Action.APPROVE_EXTENSION:
         if order.pending_extension and order.due_at and order.dispatched_at:
-            due, warn = extend(
-                ctx, order.dispatched_at, order.due_at, TimeLimit.parse(order.pending_extension)
-            )
+            extra = TimeLimit.parse(order.pending_extension, clock_of(order.time_limit))
+            due, warn = extend(ctx, order.dispatched_at, order.due_at, extra)
             return Command(**base, due_at=due, warn_at=warn)
         return Command(**base)
     if action in (Action.REJECT_REPLY, Action.RATE):
@@ -244,18 +242,19 @@ def _command(
     return Command(**base)
 
 
-def _parse_limit(text: str, field_name: str) -> TimeLimit:
+def _parse_limit(
+    text: str, field_name: str, default_clock: LimitClock = LimitClock.WORKING
+) -> TimeLimit:
     try:
-        return TimeLimit.parse(text)
+        return TimeLimit.parse(text, default_clock)
     except ValueError as exc:
-        raise InvalidCommand(field_name, f"'{text}' is not a time limit like 2h or 5d") from exc
+        raise InvalidCommand(field_name, str(exc)) from exc
 
 
 def dispatch_payload(
     ctx: CityLoop, ref: Reference, row: WorkOrderRow, data: ActionInput, now: datetime
 ) -> dict[str, Any]:
     from cityloop.domain.linkage import match_rule
-    from cityloop.domain.statuses import Urgency
 
     category = data.category_code or row.category_code
     if category and category not in ref.categories:
@@ -282,12 +281,13 @@ def dispatch_payload(
     for code, name in [(lead, "lead_department"), *((c, "co_departments") for c in co)]:
         if code not in ref.departments:
             raise InvalidCommand(name, f"unknown department {code}")
+    urgent = steps.is_urgent(row.urgency, bool(row.life_safety))
     if data.time_limit:
-        limit = _parse_limit(data.time_limit, "time_limit")
-    elif rule:
-        limit = rule.limit_for(Urgency(row.urgency))
+        # Urgent limits default to the natural clock: "2h" for a gas leak is two real hours.
+        clock = LimitClock.NATURAL if urgent else LimitClock.WORKING
+        limit = _parse_limit(data.time_limit, "time_limit", clock)
     else:
-        limit = TimeLimit.parse(ctx.settings.default_time_limit)
+        limit = steps.completion_limit(ctx, rule, urgent)
     due, warn = deadline(ctx, now, limit)
     return {
         "lead_department": lead,
@@ -358,7 +358,7 @@ def split_appeal(ctx: CityLoop, appeal_id: int, actor: Actor, note: str) -> dict
         appeal = session.get(AppealRow, appeal_id)
         if appeal is None:
             raise NotFound(appeal_id)
-        old = _load(session, appeal.work_order_id)
+        old = load_row(session, appeal.work_order_id)
         if old.ticket_no == appeal.ticket_no:
             raise InvalidCommand("appeal_id", "this appeal opened the order; nothing to split")
         new = WorkOrder.receive(appeal.ticket_no, now, actor, note=f"从工单 {old.ticket_no} 拆分")
@@ -373,6 +373,7 @@ def split_appeal(ctx: CityLoop, appeal_id: int, actor: Actor, note: str) -> dict
             content=appeal.content,
             category_code=appeal.category_code,
             urgency=appeal.urgency,
+            life_safety=bool(appeal.life_safety),
             grid_code=by_level.get("grid"),
             community_code=by_level.get("community"),
             street_code=by_level.get("street"),
@@ -386,6 +387,8 @@ def split_appeal(ctx: CityLoop, appeal_id: int, actor: Actor, note: str) -> dict
         session.add(row)
         session.flush()
         appeal.work_order_id = row.id
+        urgent = steps.is_urgent(row.urgency, row.life_safety)
+        steps.record(session.connection(), ctx, row.id, [], new.new_events, urgent, now)
         append_events(session, row.id, new.new_events)
         old_order = order_from_row(old)
         old_order.record(
@@ -394,232 +397,4 @@ def split_appeal(ctx: CityLoop, appeal_id: int, actor: Actor, note: str) -> dict
         append_events(session, old.id, old_order.new_events)
         uow.commit()
         new_id = row.id
-    return get_order(ctx, new_id, actor, audit=False)
-
-
-# -- reading ----------------------------------------------------------------------------------
-def list_orders(
-    ctx: CityLoop, actor: Actor, filters: OrderFilters, page: int, page_size: int
-) -> dict[str, Any]:
-    now = ctx.clock.now()
-    stmt = _filtered(select(WorkOrderRow), actor, filters, now)
-    with ctx.uow() as uow:
-        total = uow.session.execute(
-            _filtered(select(func.count()).select_from(WorkOrderRow), actor, filters, now)
-        ).scalar_one()
-        rows = uow.session.execute(
-            stmt.order_by(_SORTS.get(filters.sort, _SORTS["-received_at"]), WorkOrderRow.id.desc())
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        ).scalars()
-        ref = ctx.reference.get()
-        items = [summary(ctx, r, ref, now) for r in rows]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
-
-
-def _filtered(stmt: Select[Any], actor: Actor, f: OrderFilters, now: datetime) -> Select[Any]:
-    clauses: list[Any] = []
-    visible = visibility_clause(actor)
-    if visible is not None:
-        clauses.append(visible)
-    if f.status:
-        clauses.append(WorkOrderRow.status.in_([s.value for s in f.status]))
-    if f.department:
-        clauses.append(
-            exists().where(
-                AssignmentRow.work_order_id == WorkOrderRow.id,
-                AssignmentRow.department_code == f.department,
-            )
-        )
-    if f.category:
-        clauses.append(starts_with(WorkOrderRow.category_code, f.category))
-    if f.region:
-        clauses.append(region_clause(f.region))
-    if f.channel:
-        clauses.append(WorkOrderRow.channel == f.channel)
-    if f.received_from:
-        clauses.append(WorkOrderRow.received_at >= f.received_from)
-    if f.received_to:
-        clauses.append(WorkOrderRow.received_at < f.received_to)
-    if f.overdue is not None:
-        held = WorkOrderRow.status.in_([s.value for s in WITH_DEPARTMENT])
-        late = and_(held, WorkOrderRow.due_at < now)
-        clauses.append(late if f.overdue else ~late)
-    if f.q:
-        like = f"%{f.q}%"
-        clauses.append(
-            or_(
-                WorkOrderRow.ticket_no.like(like),
-                WorkOrderRow.title.like(like),
-                WorkOrderRow.content.like(like),
-            )
-        )
-    return stmt.where(*clauses) if clauses else stmt
-
-
-def _sla(ctx: CityLoop, row: WorkOrderRow, now: datetime) -> dict[str, Any] | None:
-    if row.due_at is None or row.dispatched_at is None:
-        return None
-    status = OrderStatus(row.status)
-    end = row.replied_at if status in (OrderStatus.REPLIED, OrderStatus.CLOSED) else None
-    if status not in WITH_DEPARTMENT and end is None:
-        return None
-    r = reading(ctx, row.dispatched_at, row.due_at, end or now)
-    return {
-        "status": r.status.value,
-        "label": r.status.label_zh,
-        "used_fraction": round(r.used_fraction, 4),
-        "remaining_seconds": round(r.remaining_seconds),
-        "running": end is None,
-    }
-
-
-def summary(ctx: CityLoop, row: WorkOrderRow, ref: Reference, now: datetime) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "ticket_no": row.ticket_no,
-        "status": row.status,
-        "channel": row.channel,
-        "title": row.title,
-        "category_code": row.category_code,
-        "category_path": ref.category_paths.get(row.category_code or ""),
-        "urgency": row.urgency,
-        "grid_code": row.grid_code,
-        "region_name": ref.region_name(row.community_code) or ref.region_name(row.street_code),
-        "lead_department": row.lead_department,
-        "lead_department_name": ref.departments.get(row.lead_department or ""),
-        "received_at": row.received_at,
-        "due_at": row.due_at,
-        "sla": _sla(ctx, row, now),
-        "urge_count": row.urge_count,
-        "rating": row.rating,
-    }
-
-
-def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) -> dict[str, Any]:
-    now = ctx.clock.now()
-    ref = ctx.reference.get()
-    with ctx.uow() as uow:
-        session = uow.session
-        row = _load(session, order_id)
-        scope = scope_of(session, row, ref)
-        if not can_view(actor, scope):
-            raise NotFound(order_id)
-        unmasked = sees_personal_data(actor, scope)
-        appeals = session.execute(
-            select(AppealRow).where(AppealRow.work_order_id == row.id).order_by(AppealRow.id)
-        ).scalars()
-        events = session.execute(
-            select(OrderEventRow)
-            .where(OrderEventRow.work_order_id == row.id)
-            .order_by(OrderEventRow.id)
-        ).scalars()
-        order = order_from_row(row)
-        detail = summary(ctx, row, ref, now)
-        detail.update(
-            {
-                "content": row.content,
-                "lon": row.lon,
-                "lat": row.lat,
-                "region": {
-                    lvl: {"code": code, "name": ref.region_name(code)}
-                    for lvl, code in (
-                        ("district", row.district_code),
-                        ("street", row.street_code),
-                        ("community", row.community_code),
-                        ("grid", row.grid_code),
-                    )
-                    if code
-                },
-                "time_limit": row.time_limit,
-                "rule_version": row.rule_version,
-                "dispatched_at": row.dispatched_at,
-                "accepted_at": row.accepted_at,
-                "replied_at": row.replied_at,
-                "closed_at": row.closed_at,
-                "warn_at": row.warn_at,
-                "reply_text": row.reply_text,
-                "pending_extension": row.pending_extension,
-                "extension_count": row.extension_count,
-                "reopen_count": row.reopen_count,
-                "return_count": row.return_count,
-                "merged_into": row.merged_into,
-                "cancel_reason": row.cancel_reason,
-                "routing": row.routing,
-                "assignments": [
-                    {
-                        "department_code": a.department_code,
-                        "department_name": ref.departments.get(a.department_code),
-                        "role": a.role,
-                        "state": a.state,
-                        "note": a.note,
-                    }
-                    for a in row.assignments
-                ],
-                "appeals": [_appeal_view(a, unmasked) for a in appeals],
-                "timeline": [_event_view(e) for e in events],
-                "personal_data_masked": not unmasked,
-                "allowed_actions": [
-                    a.value for a in order.allowed_actions() if may(actor, a, scope)
-                ],
-                "may_reveal": (not unmasked) and may_reveal(actor, scope),
-            }
-        )
-        if audit and unmasked and actor.role is not Role.RESIDENT:
-            # Every read of personal data by a role that sees it is on the record.
-            add_audit(session, actor, "read_personal_data", row.ticket_no, {"order_id": row.id})
-            uow.commit()
-    return detail
-
-
-def reveal(ctx: CityLoop, order_id: int, actor: Actor, reason: str) -> list[dict[str, Any]]:
-    """Unmask the callers' contact details (查看完整信息): allowed to some roles, always audited."""
-    if not reason.strip():
-        raise InvalidCommand("reason", "say why the full personal data is needed")
-    ref = ctx.reference.get()
-    with ctx.uow() as uow:
-        session = uow.session
-        row = _load(session, order_id)
-        scope = scope_of(session, row, ref)
-        if not can_view(actor, scope):
-            raise NotFound(order_id)
-        if not (sees_personal_data(actor, scope) or may_reveal(actor, scope)):
-            raise PermissionDenied(f"role '{actor.role}' may not view residents' personal data")
-        appeals = list(
-            session.execute(
-                select(AppealRow).where(AppealRow.work_order_id == row.id).order_by(AppealRow.id)
-            ).scalars()
-        )
-        add_audit(session, actor, "reveal_personal_data", row.ticket_no, {"reason": reason})
-        uow.commit()
-        return [_appeal_view(a, True) for a in appeals]
-
-
-def _appeal_view(a: AppealRow, unmasked: bool) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "ticket_no": a.ticket_no,
-        "channel": a.channel,
-        "title": a.title,
-        "content": a.content,
-        "address": a.address if unmasked else mask_address(a.address),
-        "reporter_name": a.reporter_name if unmasked else mask_name(a.reporter_name),
-        "reporter_phone": a.reporter_phone if unmasked else mask_phone(a.reporter_phone),
-        "received_at": a.received_at,
-        "location_status": a.location_status,
-        "attachments": a.attachments,
-        "understanding": a.understanding,
-    }
-
-
-def _event_view(e: OrderEventRow) -> dict[str, Any]:
-    return {
-        "action": e.action,
-        "at": e.at,
-        "from_status": e.from_status,
-        "to_status": e.to_status,
-        "actor_name": e.actor_name,
-        "actor_role": e.actor_role,
-        "note": e.note,
-        "data": e.data,
-    }
+    return get_order(ctx, new_id, actor)  # audited like any full answer

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cityloop.domain.linkage import LinkageRule
+from cityloop.domain.linkage import LinkageRule, default_clock_for
 from cityloop.domain.sla import TimeLimit
 from cityloop.domain.statuses import Urgency
 from cityloop.domain.taxonomy import Category
@@ -87,7 +87,10 @@ def rule_from_row(row: RuleRow) -> LinkageRule:
         category_code=row.category_code,
         lead_department=row.lead_department,
         co_departments=tuple(row.co_departments or ()),
-        limits={Urgency(k): TimeLimit.parse(v) for k, v in (row.limits or {}).items()},
+        limits={
+            Urgency(k): TimeLimit.parse(v, default_clock_for(Urgency(k)))
+            for k, v in (row.limits or {}).items()
+        },
         region_code=row.region_code,
         id=row.id,
     )

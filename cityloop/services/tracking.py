@@ -33,11 +33,36 @@ _PUBLIC_STEPS = {
     Action.CANCEL: "诉求已撤销",
     Action.LINK: "有其他市民反映了同一问题",
     Action.SPLIT: "已按不同事项分开办理",
+    Action.ESCALATE: "已按紧急情况加快处置",
+    Action.HANDOFF: "已联动应急部门处置",
 }
 
 
-def next_step(status: OrderStatus, department: str | None, due: datetime | None) -> str:
+# Urgent and life-safety matters are handled now: the caller never hears a date days away.
+_URGENT_STEPS = {
+    OrderStatus.RECEIVED: "您反映的紧急情况已受理，值班人员正在立即处置，请保持电话畅通。",
+    OrderStatus.PENDING_DISPATCH: "您反映的紧急情况已受理，值班人员正在立即处置，请保持电话畅通。",
+    OrderStatus.RETURNED: "您反映的紧急情况正在立即重新安排处置，请保持电话畅通。",
+}
+_LIFE_SAFETY_NOTE = "如有人身危险，请立即远离危险区域，并拨打110/119/120。"
+
+
+def next_step(
+    status: OrderStatus,
+    department: str | None,
+    due: datetime | None,
+    *,
+    urgent: bool = False,
+    life_safety: bool = False,
+) -> str:
     dept = department or "承办单位"
+    if urgent or life_safety:
+        held = (OrderStatus.DISPATCHED, OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
+        text = _URGENT_STEPS.get(status)
+        if status in held or status is OrderStatus.REOPENED:
+            text = f"您反映的紧急情况已转{dept}，正在立即处置，请保持电话畅通。"
+        if text is not None:
+            return text + (_LIFE_SAFETY_NOTE if life_safety else "")
     when = due.strftime("%Y年%m月%d日%H:%M") if due else "规定时限"
     return {
         OrderStatus.RECEIVED: "您的诉求已受理，正在分派给承办单位。",
@@ -96,7 +121,13 @@ def track(ctx: CityLoop, ticket_no: str, phone: str) -> dict[str, Any]:
         "reply": order.reply_text or None,
         "rating": order.rating,
         "can_rate": status is OrderStatus.REPLIED,
-        "next_step": next_step(status, dept, due),
+        "next_step": next_step(
+            status,
+            dept,
+            due,
+            urgent=order.urgency == "urgent",
+            life_safety=bool(order.life_safety),
+        ),
         "steps": steps,
     }
 

@@ -67,6 +67,7 @@ def create_appeal(
             reporter_phone=body.reporter_phone,
             category_code=body.category_code,
             urgency=body.urgency,
+            life_safety=body.life_safety,
             attachments=[a.model_dump() for a in body.attachments],
             external_id=body.external_id,
             reporter_user_id=submitter.user_id if submitter.role is Role.RESIDENT else None,
@@ -83,7 +84,13 @@ def create_appeal(
     return {
         **result.__dict__,
         "status_label": STATUS_LABELS[status][0],
-        "next_step": tracking.next_step(status, dept, due),
+        "next_step": tracking.next_step(
+            status,
+            dept,
+            due,
+            urgent=result.urgency == "urgent",
+            life_safety=result.life_safety,
+        ),
     }
 
 
