@@ -16,6 +16,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 SINGULAR = {
     "services": "service",
     "service_requests": "request",
+    "service_request_updates": "request_update",  # mySociety's extension
     "errors": "error",
     "attributes": "attribute",
     "values": "value",
@@ -47,7 +48,9 @@ def _element(tag: str, value: Any) -> ET.Element:
 
 
 def to_xml(root: str, payload: Any) -> bytes:
-    body = ET.tostring(_element(root, payload), encoding="unicode")
+    # Start and end tags for an empty element, as the spec's examples write them: an empty list
+    # is <service_requests></service_requests>, a null field <zipcode></zipcode>.
+    body = ET.tostring(_element(root, payload), encoding="unicode", short_empty_elements=False)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8")
 
 

@@ -32,6 +32,7 @@ from cityloop.open311.service_requests import (
     request_for_token,
     submit_request,
 )
+from cityloop.open311.updates import list_updates
 from cityloop.services.context import CityLoop
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -141,6 +142,12 @@ def discovery(request: Request, ctx: Ctx, fmt: str) -> Response:
         "endpoints": [endpoint],
     }
     return respond(fmt, "discovery", body)
+
+
+@georeport.get("/", operation_id="open311Root")
+def root(request: Request, ctx: Ctx) -> Response:
+    """The endpoint URL that discovery gives answers too: with the discovery document (XML)."""
+    return discovery(request, ctx, "xml")
 
 
 def _service_view(s: Any) -> dict[str, Any]:
@@ -269,6 +276,31 @@ def token(
     if not token.strip():
         raise bad_request("token is required")
     return respond(fmt, "service_requests", [request_for_token(ctx, _config(ctx), token)])
+
+
+@georeport.get("/servicerequestupdates.{fmt}", operation_id="open311RequestUpdates")
+def request_updates(
+    request: Request,
+    ctx: Ctx,
+    fmt: str,
+    api_key: str = "",
+    start_date: str | None = None,
+    end_date: str | None = None,
+    jurisdiction_id: str | None = None,
+) -> Response:
+    """mySociety's extension, polled by FixMyStreet: the status changes and replies, within the
+    window, of the requests this key created (oldest first). The key is required."""
+    fmt = _format(fmt)
+    client = _client(request, ctx, api_key.strip(), required=True)
+    assert client is not None
+    items = list_updates(
+        ctx,
+        client,
+        start_date=start_date,
+        end_date=end_date,
+        max_results=_config(ctx).max_results,
+    )
+    return respond(fmt, "service_request_updates", items)
 
 
 # -- console: client keys (admin only) ---------------------------------------------------------

@@ -60,6 +60,12 @@ def _coordinate(form: Form, name: str, bound: float) -> float | None:
     return value
 
 
+def _outside_the_city(ref: Any, lon: float, lat: float) -> bool:
+    """A point no grid covers is not the city's to handle (or has lat and long swapped). A city
+    that has imported no grids yet locates nothing, so nothing is refused there."""
+    return len(ref.grids) > 0 and ref.grids.locate(lon, lat) is None
+
+
 def _attributes(form: Form) -> dict[str, list[str]]:
     """attribute[code]=v, and attribute[code][]=v1&attribute[code][]=v2 for multi-values."""
     out: dict[str, list[str]] = {}
@@ -97,6 +103,8 @@ def submit_request(
     address_id = _one(form, "address_id", 100)
     if lat is None and not address and not address_id:
         raise bad_request("a location is required: lat & long, address_string or address_id")
+    if lat is not None and lon is not None and _outside_the_city(ref, lon, lat):
+        raise bad_request(f"lat {lat:g}, long {lon:g} is outside every grid of the city")
 
     try:
         attributes = check_attributes(service.attributes, _attributes(form), ctx.settings.tz)
@@ -133,6 +141,7 @@ def submit_request(
         k: v
         for k, v in {
             "client": client.name,
+            "client_id": client.id,  # servicerequestupdates answers a key its own requests
             "address_id": address_id,
             "device_id": _one(form, "device_id", 100),
             "account_id": _one(form, "account_id", 100),
@@ -175,7 +184,8 @@ def is_closed(status: str) -> bool:
     return OrderStatus(status) in TERMINAL
 
 
-def _window(ctx: CityLoop, start: str | None, end: str | None) -> tuple[datetime, datetime]:
+def window(ctx: CityLoop, start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    """The start_date/end_date window: at most 90 days, the last 90 when neither is given."""
     tz = ctx.settings.tz
     try:
         start_at = parse_datetime(start, tz) if start else None
@@ -221,12 +231,12 @@ def list_requests(
             raise bad_request(f"at most {config.max_results} service_request_id at once")
         stmt = stmt.where(AppealRow.ticket_no.in_(ids))
     else:
-        start_at, end_at = _window(ctx, start_date, end_date)
+        start_at, end_at = window(ctx, start_date, end_date)
         stmt = stmt.where(AppealRow.received_at >= start_at, AppealRow.received_at <= end_at)
         codes = _split(service_code)
         if codes:
             stmt = stmt.where(WorkOrderRow.category_code.in_(codes))
-        wanted = set(_split(status))
+        wanted = {s.lower() for s in _split(status)}  # clients send Open, CLOSED too
         if wanted - {"open", "closed"}:
             raise bad_request("status must be open or closed")
         terminal = [s.value for s in TERMINAL]

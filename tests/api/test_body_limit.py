@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import select
 import socket
-import threading
-import time
 from typing import Any
 
 import pytest
-import uvicorn
 
 from cityloop.api.app import create_app
 from cityloop.api.body_limit import FRAMING, BodyLimit, body_limit
+from tests.live import serve
 
 MB = 1024 * 1024
 BIG = 50 * MB
@@ -101,22 +99,8 @@ def test_anonymous_50_mb_upload_through_the_app_answers_413_problem(client) -> N
 @pytest.fixture
 def live(ctx):
     """The app on a real uvicorn server (its own port), so the body really streams."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(ctx, web=False), port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(ctx, web=False)) as port:
+        yield port
 
 
 def _stream_upload(port: int, chunked: bool) -> tuple[bytes, int]:
