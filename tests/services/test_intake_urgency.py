@@ -127,3 +127,24 @@ def test_a_history_replay_keeps_its_recorded_urgency():
     assert live == assess_urgency(
         ISSUE_EXAMPLE, operator_choice=Urgency.NORMAL, category_default=CategoryUrgency.LIFE_SAFETY
     )
+
+
+def test_analyse_while_typing_judges_as_the_intake_will(client, users, ctx):
+    h = users.headers("operator")
+    r = client.post(
+        "/api/v1/understanding/analyse",
+        headers=h,
+        json={"content": ISSUE_EXAMPLE, "category_code": category(ctx, GAS)},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["urgent"] and body["life_safety"] and "燃气味道很重" in body["urgent_phrase"]
+    assert body["urgency_basis"]["reason"] == "gas_leak"
+    r = client.post(
+        "/api/v1/understanding/analyse",
+        headers=h,
+        json={"content": "楼道里堆满纸箱，万一着火后果不堪设想"},
+    )
+    body = r.json()
+    assert not body["urgent"] and body["urgent_phrase"] is None
+    assert body["urgency_basis"]["reason"] == "hypothetical"

@@ -15,9 +15,9 @@ from cityloop.api.schemas import AnalyseRequest, SplitRequest
 from cityloop.audit.changes import audited_change
 from cityloop.domain.linkage import match_rule
 from cityloop.domain.statuses import Role, Urgency
-from cityloop.domain.urgency import detect_urgency
 from cityloop.geo.gazetteer import read_gazetteer_csv
 from cityloop.services import admin, learning, orders
+from cityloop.services.urgency import judge_urgency, urgency_record
 from cityloop.store.models import GazetteerRow, WorkOrderRow
 
 router = APIRouter(prefix="/api/v1", tags=["understanding"])
@@ -32,10 +32,12 @@ def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> d
     ref = ctx.reference.get()
     mind = ctx.understanding
     text = f"{body.title} {body.content}".strip()
-    urgency, phrase = detect_urgency(text)
     suggester = mind.suggester()
     suggestions = suggester.suggest(text) if suggester else []
     category = body.category_code or (suggestions[0].category_code if suggestions else None)
+    # As the intake will judge it: the text and the (chosen or suggested) category's default.
+    judged = judge_urgency(ref, text, None, category)
+    urgency = judged.level
     grid = None
     if body.lon is not None and body.lat is not None:
         hit = ref.grids.locate(body.lon, body.lat)
@@ -92,8 +94,10 @@ def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> d
         ),
         "model_version": suggester.version if suggester else None,
         "urgency": urgency.value,
-        "urgent_phrase": phrase,
+        "urgent_phrase": judged.evidence if judged.urgent else None,
         "urgent": urgency is Urgency.URGENT,
+        "life_safety": judged.life_safety,
+        "urgency_basis": urgency_record(judged).get("urgency"),
         "place": {
             "name": place.entry_name,
             "matched": place.matched_text,
