@@ -43,10 +43,10 @@ def evaluate(rows: list[dict[str, str]]) -> dict[str, object]:
     started = time.perf_counter()
     for r in rows:
         read = read_text(r["text"])
-        fired = read.rank > 0
+        fired = read.urgent
         if r["label"] != "normal" and not fired:
             misses.append((r, read))
-        if r["label"] == "life_safety" and read.rank < 2:
+        if r["label"] == "life_safety" and not read.life_safety:
             life_misses.append((r, read))
         if r["label"] == "normal" and fired:
             alarms.append((r, read))

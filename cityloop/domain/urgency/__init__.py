@@ -18,11 +18,13 @@ from cityloop.domain.urgency.text import normalise
 
 __all__ = [
     "CategoryUrgency",
+    "TextReading",
     "UrgencyAssessment",
     "assess_urgency",
     "detect_urgency",
     "parse_category_urgency",
     "raise_by_category",
+    "read_text",
 ]
 
 EVIDENCE_MAX = 60  # characters of the caller's words shown to the dispatcher
@@ -80,10 +82,20 @@ class UrgencyAssessment:
 
 
 @dataclass(frozen=True)
-class _Reading:
+class TextReading:
+    """What the text alone shows (read_text): the bench measures this."""
+
     rank: _Rank
     evidence: str | None
     reason: str | None
+
+    @property
+    def urgent(self) -> bool:
+        return self.rank >= _Rank.URGENT
+
+    @property
+    def life_safety(self) -> bool:
+        return self.rank is _Rank.LIFE_SAFETY
 
 
 def assess_urgency(
@@ -157,7 +169,7 @@ def detect_urgency(text: str) -> tuple[Urgency, str | None]:
     return Urgency.NORMAL, None
 
 
-def read_text(text: str) -> _Reading:
+def read_text(text: str) -> TextReading:
     """The danger the text shows now; failing that, the first near-miss and why it is one."""
     norm = normalise(text)
     handled = mood.text_handled(norm)
@@ -187,11 +199,11 @@ def read_text(text: str) -> _Reading:
     if accepted:
         cue, start, end = min(accepted, key=lambda f: (not f[0].life_safety, f[1]))
         rank = _Rank.LIFE_SAFETY if cue.life_safety else _Rank.URGENT
-        return _Reading(rank, _evidence(text, norm, start, end), cue.hazard)
+        return TextReading(rank, _evidence(text, norm, start, end), cue.hazard)
     if set_aside is not None:
         why, start, end = set_aside
-        return _Reading(_Rank.NORMAL, _evidence(text, norm, start, end), why)
-    return _Reading(_Rank.NORMAL, None, None)
+        return TextReading(_Rank.NORMAL, _evidence(text, norm, start, end), why)
+    return TextReading(_Rank.NORMAL, None, None)
 
 
 # Smoke from a barbecue, a ritual or a field fire is a nuisance, not a danger to people.
