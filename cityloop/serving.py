@@ -51,6 +51,10 @@ class WorkerSpec:
 def _worker(spec: WorkerSpec) -> None:
     import uvicorn
 
+    from cityloop.operations.lifecycle import die_with_parent
+
+    die_with_parent()  # a supervisor killed with SIGKILL leaves no worker behind
+
     sock = reuseport_socket(spec.host, spec.port)
     sock.listen(2048)
     config = uvicorn.Config(spec.app, factory=True, **spec.uvicorn_options)

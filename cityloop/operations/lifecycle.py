@@ -29,7 +29,9 @@ PR_SET_PDEATHSIG = 1
 STOP_SECONDS = 8.0  # children get this long after SIGTERM, then SIGKILL: all gone in < 10 s
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:
+    """Ask the kernel for SIGTERM when the parent dies (Linux; elsewhere nothing). Called in
+    a child: between fork and exec for commands, first thing in a spawned worker."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -40,7 +42,7 @@ class Children:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
-        p = subprocess.Popen(argv, preexec_fn=_die_with_parent, env=env)  # noqa: PLW1509
+        p = subprocess.Popen(argv, preexec_fn=die_with_parent, env=env)  # noqa: PLW1509
         log.info("started %s (pid %s)", name, p.pid)
         self.procs.append((name, p))
 

@@ -43,9 +43,7 @@ def _events(ctx, event):
 
 def test_warning_then_overdue_each_told_once(client, ctx, clock, users):
     oid = _appeal(client, ctx)["work_order_id"]
-    client.post(
-        f"/api/v1/work-orders/{oid}/actions/accept", json={}, headers=users.headers("cg")
-    )
+    client.post(f"/api/v1/work-orders/{oid}/actions/accept", json={}, headers=users.headers("cg"))
     with ctx.uow() as uow:
         w = uow.session.get(WorkOrderRow, oid)
         warn_at, due_at = w.warn_at, w.due_at

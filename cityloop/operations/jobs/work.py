@@ -97,9 +97,20 @@ def briefing(ctx: CityLoop, kind: str) -> dict[str, Any]:
 
 
 def retention(ctx: CityLoop) -> dict[str, Any]:
-    """Job runs after 90 days and delivered messages after 180 days are deleted; audit
-    archiving joins here when `cityloop audit archive` lands."""
+    """The audit trail's records past their retention archived (signed files) then purged,
+    where the audit package is installed; job runs after 90 days and delivered messages after
+    180 days deleted."""
     from cityloop.operations.store import JobRunRow, MessageRow
+
+    out: dict[str, Any] = {}
+    try:
+        from cityloop.audit.archive import archive_and_purge
+    except ImportError:  # a build without the audit package
+        archive_and_purge = None  # type: ignore[assignment]
+    if archive_and_purge is not None:
+        archived = archive_and_purge(ctx)
+        out["audit_archived"] = archived.records
+        out["audit_file"] = str(archived.file) if archived.file else None
 
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -113,7 +124,7 @@ def retention(ctx: CityLoop) -> dict[str, Any]:
             )
         ).rowcount  # type: ignore[attr-defined]
         uow.commit()
-    return {"job_runs_deleted": int(runs or 0), "messages_deleted": int(msgs or 0)}
+    return {**out, "job_runs_deleted": int(runs or 0), "messages_deleted": int(msgs or 0)}
 
 
 def retrain(ctx: CityLoop) -> dict[str, Any]:
