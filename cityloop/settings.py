@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {
             "login": "30/60",
             "track": "20/60",
-            "track_ticket": "10/3600",
+            "track_ticket": "20/3600",
             "anonymous_appeal": "10/600",
             "upload": "60/600",
         }

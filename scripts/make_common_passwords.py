@@ -51,6 +51,14 @@ abc12345 abcd1234 abc123456 password1 admin123 admin1234 admin12345 root123 test
 """)
 
 DIGITS = [
+    "123456",
+    "1234567",
+    "12345678",
+    "123456789",
+    "87654321",
+    "654321",
+    "666666",
+    "888888",
     "1234567890",
     "0123456789",
     "9876543210",
@@ -180,8 +188,8 @@ def build() -> list[str]:
     entries.update(DIGITS)
     for d in DIGITS:
         entries.update({f"a{d}", f"{d}a", f"{d}!", f"qq{d}", f"@{d}", f"{d}@"})
-    # Only entries that could pass the length rule are worth listing; shorter ones fail anyway.
-    return sorted(e.lower() for e in entries if len(e) >= 8)
+    # Entries shorter than 6 fail any length rule anyway.
+    return sorted(e.lower() for e in entries if len(e) >= 6)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         co_feedback_wait=False,
         # Fixture accounts log in without a second factor; tests/identity shows it enforced.
         totp_required_roles=[],
+        # Tests post from one address under a stopped clock; tests/identity/test_ratelimit.py
+        # switches the limits on.
+        rate_limits={},
         _env_file=None,  # type: ignore[call-arg]
     )
     engine = make_engine(s)

@@ -87,7 +87,7 @@ def _redis_hit(ctx: CityLoop, key: str, limit: Limit, window_end: int) -> int | 
     try:
         pipe = client.pipeline()
         pipe.incr(rkey)
-        pipe.expireat(rkey, window_end + 1)
+        pipe.expire(rkey, limit.seconds + 1)  # the key names its window; this only tidies
         count, _ = pipe.execute()
         return int(count)
     except Exception as exc:  # Redis down: fall back to the database, never fail the request

@@ -132,7 +132,9 @@ def _verified(key: str, token: str) -> str:
     with every request, so the signature is checked once per process and key, not per request
     (decoding was a twentieth of intake's CPU); failures are not cached. Expiry is the
     session's business (checked against the service clock)."""
-    claims = jwt.decode(token, key, algorithms=[_ALGORITHM], options={"verify_exp": False})
+    claims = jwt.decode(
+        token, key, algorithms=[_ALGORITHM], options={"verify_exp": False, "verify_iat": False}
+    )
     sid = claims.get("sid")
     if not isinstance(sid, str) or not sid:
         raise jwt.InvalidTokenError("the token names no session")

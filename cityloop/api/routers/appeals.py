@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from cityloop.api.deps import Ctx, OptionalActor
 from cityloop.api.schemas import AppealAccepted, AppealCreate, TrackRate
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import STATUS_LABELS, Channel, OrderStatus, Role
 from cityloop.operations import metrics
-from cityloop.services import tracking
+from cityloop.services import ratelimit, tracking
 from cityloop.services.intake import AppealInput, submit_appeal
 from cityloop.services.orders import ActionInput
 
@@ -49,11 +49,14 @@ def _submitter(body: AppealCreate, actor: Actor | None) -> Actor:
     responses={200: {"model": AppealAccepted, "description": "already received (same id)"}},
 )
 def create_appeal(
-    body: AppealCreate, ctx: Ctx, actor: OptionalActor, response: Response
+    body: AppealCreate, ctx: Ctx, actor: OptionalActor, response: Response, request: Request
 ) -> dict[str, Any]:
     """Receive an appeal from any channel (诉求受理). The same (channel, external_id) answers
-    200 with the appeal already received and creates nothing."""
+    200 with the appeal already received and creates nothing. Anonymous appeals are rate
+    limited per address (429 with Retry-After)."""
     submitter = _submitter(body, actor)
+    if actor is None:
+        ratelimit.hit(ctx, "anonymous_appeal", ratelimit.client_address(request))
     result = submit_appeal(
         ctx,
         AppealInput(
@@ -97,16 +100,26 @@ def create_appeal(
 @router.get("/track", operation_id="trackAppeal")
 def track(
     ctx: Ctx,
+    request: Request,
     ticket_no: str = Query(min_length=8, max_length=20),
     phone: str = Query(min_length=5, max_length=20),
 ) -> dict[str, Any]:
-    """进度查询: a resident follows an appeal by ticket number and the phone they gave."""
+    """进度查询: a resident follows an appeal by ticket number and the phone they gave.
+    Rate limited per address and per ticket (ticket numbers are sequential, so phones
+    must not be guessable from many addresses)."""
+    _track_limits(ctx, request, ticket_no)
     return tracking.track(ctx, ticket_no, phone)
 
 
+def _track_limits(ctx: Ctx, request: Request, ticket_no: str) -> None:
+    ratelimit.hit(ctx, "track", ratelimit.client_address(request))
+    ratelimit.hit(ctx, "track_ticket", ticket_no)
+
+
 @router.post("/track/rate", operation_id="rateAppeal")
-def rate(ctx: Ctx, body: TrackRate) -> dict[str, Any]:
+def rate(ctx: Ctx, body: TrackRate, request: Request) -> dict[str, Any]:
     """满意度评价 by ticket number and phone; an unsatisfied rating reopens the order."""
+    _track_limits(ctx, request, body.ticket_no)
     return tracking.rate(
         ctx, body.ticket_no, body.phone, ActionInput(note=body.note, rating=body.rating)
     )

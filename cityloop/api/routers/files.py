@@ -6,23 +6,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from cityloop.api.deps import Ctx, require_roles
 from cityloop.audit.changes import audited_change
 from cityloop.domain.statuses import Role
 from cityloop.importers import read_csv, read_rules
-from cityloop.services import admin, attachments
+from cityloop.services import admin, attachments, ratelimit
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
 _MAX_IMPORT = 20 * 1024 * 1024
 
 
-@router.post("/attachments", status_code=201, operation_id="uploadAttachment")
+@router.post(
+    "/attachments",
+    status_code=201,
+    operation_id="uploadAttachment",
+    dependencies=[Depends(ratelimit.limited("upload"))],
+)
 async def upload(file: UploadFile, ctx: Ctx) -> dict[str, Any]:
     """Upload a photo or PDF (随手拍照片); put the answer into an appeal's `attachments`.
-    Open to residents without an account, like the public intake channels."""
+    Open to residents without an account, like the public intake channels; rate limited per
+    address (429 with Retry-After)."""
     data = await file.read(ctx.settings.attachment_max_bytes + 1)
     stored = attachments.store(ctx, file.filename or "file", data)
     return {
