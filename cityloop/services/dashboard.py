@@ -92,6 +92,10 @@ def per_scope(
     computation after the first."""
     now = ctx.clock.now()
     key = (_scope_key(actor), *what)
+    shared = _shared_cache(ctx)
+    if shared is not None:  # Redis: one computation for every worker on every machine
+        value: dict[str, Any] = shared.get(key, compute, ttl)
+        return value
     cache = _cache_for(ctx)
     with cache.lock:
         entry = cache.entries.get(key)
@@ -363,6 +367,18 @@ def _cache_for(ctx: CityLoop) -> _Cache:
             _CACHE_BY_CTX[ident] = _Cache()
             weakref.finalize(ctx, _CACHE_BY_CTX.pop, ident, None)
         return _CACHE_BY_CTX[ident]
+
+
+def _shared_cache(ctx: CityLoop) -> Any:
+    """The Redis-backed cache (services/shared_cache.py) on a live server with Redis; None
+    otherwise. A manual clock (tests, replays) keeps the in-process cache, which follows it."""
+    if not ctx.settings.redis_url or not isinstance(ctx.clock, SystemClock):
+        return None
+    from cityloop.services.shared_cache import SharedScopeCache
+    from cityloop.store.redis import get_redis
+
+    client = get_redis(ctx.settings)
+    return SharedScopeCache(client, STALE_SERVE_SECONDS) if client is not None else None
 
 
 def _may_serve_stale(ctx: CityLoop, entry: _Entry) -> bool:

@@ -3,6 +3,7 @@ jobs worker) within 10 s; killing it with SIGKILL leaves none behind either."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -100,10 +101,8 @@ def cleanup():
     yield keep
     for p in started:
         for pid in [*_descendants(p.pid), p.pid]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _expected(workers: int) -> int:
