@@ -344,3 +344,24 @@ def test_step_kpis_count_dispatch_and_acceptance_on_time(client, users, ctx, clo
         ).status_code
         == 403
     )
+
+
+def test_linked_urgent_appeal_raises_the_order_end_to_end(client, users, ctx, clock, monkeypatch):
+    monkeypatch.setattr(ctx.settings, "incident_linking", True)
+    first = _appeal(client, users, ctx, LAMP, content="幸福路3号门口的路灯坏了好几天，晚上很黑")
+    clock.set(clock.now() + timedelta(minutes=20))
+    second = _appeal(
+        client,
+        users,
+        ctx,
+        LAMP,
+        content="幸福路3号门口路灯不亮，坏了好几天了，电线裸露在外面",
+        reporter_phone="13700003333",
+        urgency="urgent",
+    )
+    assert second["work_order_id"] == first["work_order_id"]
+    order = _order(client, users, first["work_order_id"])
+    assert order["urgency"] == "urgent"
+    assert [e["action"] for e in order["timeline"]][-2:] == ["link", "escalate"]
+    assert second["ticket_no"] in order["timeline"][-1]["note"]
+    assert _at(order["due_at"]) == clock.now() + timedelta(hours=2)

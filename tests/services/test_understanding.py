@@ -302,7 +302,9 @@ def test_analyse_while_typing(client, users, ctx, model, gazetteer):
     assert body["suggestions"][0]["category_path"] == LAMP
     assert body["urgent"] and "燃气" in body["urgent_phrase"]
     assert body["place"]["name"] == "幸福里小区" and body["place"]["grid_code"]
-    assert body["route"]["lead_department"] == "D-CG" and body["route"]["time_limit"] == "2h"
+    # Urgent limits run on the natural clock (issue 12): the rule's "2h" is two real hours.
+    assert body["route"]["lead_department"] == "D-CG"
+    assert body["route"]["time_limit"] == "2h@natural"
     denied = client.post(
         "/api/v1/understanding/analyse",
         headers=users.headers("resident"),
