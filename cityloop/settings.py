@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # (urlsafe base64 of 32 bytes); empty: generated once into data_dir/community_key.
     community_key: str = ""
     community_config: Path | None = None  # a city's own community.yaml (points rules …)
+    # Building-group messages (微网格群) are kept this long; topics keep their counts after.
+    community_groups_retention_days: int = Field(default=365, ge=30)
     # Evaluation and early warning (考核评价, 预测预警); see docs/EVALUATION.md.
     analytics_accept_limit: str = "1d"  # accepted within this counts as responded
     analytics_score_weights: str = "response=0.30,resolution=0.35,satisfaction=0.35"

@@ -15,13 +15,15 @@ if TYPE_CHECKING:
 community_app = typer.Typer(help="Community database and participation.", no_args_is_help=True)
 
 
-def _add_trust() -> None:
+def _add_subcommands() -> None:
+    from cityloop.community.groups.cli import groups_app
     from cityloop.community.trust.cli import trust_app
 
     community_app.add_typer(trust_app, name="trust")
+    community_app.add_typer(groups_app, name="groups")
 
 
-_add_trust()
+_add_subcommands()
 
 
 def _context() -> CityLoop:

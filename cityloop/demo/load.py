@@ -103,6 +103,12 @@ def build_demo(
     community = load_community(ctx, seed)
     # The bulk loads wrote explicit ids: the API's next insert must not collide with them.
     advance_sequences(ctx.engine)
+    from cityloop.demo.trust import load_trust
+
+    trust = load_trust(ctx, DEMO_PASSWORD, seed)
+    from cityloop.demo.groups import load_groups
+
+    trust += "; " + load_groups(ctx)
     # The bulk loads wrote explicit ids: the API's next insert must not collide with them.
     advance_sequences(ctx.engine)
     model_note = ""
@@ -115,7 +121,7 @@ def build_demo(
         f"{stats.appeals} appeals replayed in {stats.steps} steps"
         + (f" ({len(stats.skipped)} steps not applicable)" if stats.skipped else "")
         + model_note
-        + f"; {community}"
+        + f"; {community}; {trust}"
     )
 
 

@@ -346,6 +346,7 @@ def utcnow() -> datetime:
 import cityloop.analytics.store  # noqa: E402,F401
 import cityloop.analytics.flash.store  # noqa: E402,F401
 import cityloop.community.store  # noqa: E402,F401
+import cityloop.community.groups.store  # noqa: E402,F401
 import cityloop.community.trust.store  # noqa: E402,F401
 import cityloop.open311.store  # noqa: E402,F401
 import cityloop.operations.store  # noqa: E402,F401

@@ -41,3 +41,19 @@ def test_demo_trust_estate(ctx: CityLoop) -> None:
         "related_party",
         "over_budget",
     }
+
+
+def test_demo_group_chats(ctx: CityLoop) -> None:
+    from cityloop.community.groups import chats
+    from cityloop.demo.groups import load_groups
+
+    _clean(ctx)
+    ctx.reference.invalidate()
+    load_reference_city(ctx)
+    _create_users(ctx)
+    load_community(ctx, 7)
+    assert "2 micro-grids" in load_groups(ctx)
+    users = Users(ctx)
+    topics = chats.list_topics(ctx, users.actor("admin"), None, 1, 100)
+    assert topics["total"] >= 5
+    assert any(t["status"] == "escalated" for t in topics["items"])
