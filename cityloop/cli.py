@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,12 +17,12 @@ from cityloop.open311.cli import open311_app
 from cityloop.operations.cli import backup, jobs_app, restore, worker
 from cityloop.sensing.cli import sensing_app, simulate_app
 from cityloop.settings import Settings, get_settings
+from cityloop.users_cli import user_app
 
 app = typer.Typer(
     help="CityLoop 一网统管: appeals → closed-loop work orders.", no_args_is_help=True
 )
 import_app = typer.Typer(help="Import reference data (all or nothing).", no_args_is_help=True)
-user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(user_app, name="user")
 app.add_typer(open311_app, name="open311")
@@ -229,34 +228,6 @@ def import_gazetteer(file: Path) -> None:
     except ImportRejected as exc:
         _fail(exc)
     typer.echo(f"imported {n} gazetteer entries")
-
-
-@user_app.command("create")
-def user_create(
-    username: str,
-    role: str,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
-    name: Annotated[str | None, typer.Option(help="display name")] = None,
-    region: Annotated[str | None, typer.Option(help="region code (supervisor, grid)")] = None,
-    department: Annotated[str | None, typer.Option(help="department code (handler)")] = None,
-) -> None:
-    """Create a user with a role."""
-    from cityloop.domain.errors import InvalidCommand
-    from cityloop.domain.statuses import Role
-    from cityloop.services.users import UserInput, create_user
-
-    try:
-        user = create_user(
-            _context(),
-            UserInput(username, password, name or username, Role(role), region, department),
-        )
-    except ValueError:
-        typer.echo(f"unknown role '{role}'; one of: {', '.join(Role)}", err=True)
-        raise typer.Exit(2) from None
-    except InvalidCommand as exc:
-        typer.echo(f"{exc.field}: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(json.dumps(user, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from cityloop.open311.router import router as open311_router
 from cityloop.operations import wiring as operations
 from cityloop.operations.router import router as operations_router
 from cityloop.sensing.router import router as sensing_router
+from cityloop.services import demo_accounts
 from cityloop.services.context import CityLoop
 
 
@@ -45,6 +46,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         openapi_url="/openapi.json" if ctx.settings.api_docs else None,
     )
     app.state.ctx = ctx
+    demo_accounts.refuse_in_production(ctx)  # CITYLOOP_ENV=production: no demo accounts
     problems.install(app)
     identity_problems.install(app)  # after: its login answers carry codes
     # Request bodies bounded while they stream in, before any handler reads them.

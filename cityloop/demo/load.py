@@ -36,6 +36,7 @@ from cityloop.services.deadlines import deadline, extend
 from cityloop.services.intake import AppealDraft, AppealInput, draft_appeal, save_draft
 from cityloop.services.orders import ActionInput, dispatch_payload
 from cityloop.store.models import Base, RegionRow, UserRow, utcnow
+from cityloop.store.security_models import UserSecurityRow
 from cityloop.store.sequences import advance_sequences
 from cityloop.store.sequences import advance_sequences
 
@@ -52,6 +53,8 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("supervisor", "supervisor", "临江区第一个街道的督办人员"),
     ("leader", "leader", "指挥中心领导"),
     ("resident", "resident", "群众（有几条自己的诉求）"),
+    ("security", "security_admin", "安全管理员（授权、解锁、双因素重置）"),
+    ("auditor", "auditor", "安全审计员（只读审计日志）"),
 ]
 _LEVELS = {1: "city", 2: "district", 3: "street", 4: "community", 5: "grid"}
 _BATCH = 200
@@ -204,6 +207,16 @@ def _create_users(ctx: CityLoop) -> dict[str, int]:
             )
             uow.session.add(row)
             uow.session.flush()
+            # Demo accounts keep the printed password (it fails the policy on purpose) and
+            # skip 2FA; a production deployment refuses to start while one exists.
+            uow.session.add(
+                UserSecurityRow(
+                    user_id=row.id,
+                    demo_account=True,
+                    must_change_password=False,
+                    totp_enabled=False,
+                )
+            )
             ids[username] = row.id
         uow.commit()
     return ids
