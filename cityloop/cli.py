@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cityloop.analytics.cli import analyse_app, report_app
+from cityloop.audit.cli import audit_app
 from cityloop.community.cli import community_app
 from cityloop.geo.regions import ImportRejected
 from cityloop.holidays_cli import deadlines_app, holidays_app, import_holidays
@@ -32,6 +33,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(sensing_app, name="sensing")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
 app.command()(worker)
 app.command()(backup)
