@@ -25,6 +25,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/linkage', component: () => import('./pages/admin/LinkagePage.vue'), meta: { roles: ['admin', 'dispatcher'] } },
       { path: 'admin/users', component: () => import('./pages/admin/UsersPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/holidays', component: () => import('./pages/admin/HolidaysPage.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/jobs', component: () => import('./pages/admin/JobsPage.vue'), meta: { roles: ['admin'] } },
+      { path: 'notifications', component: () => import('./pages/NotificationsPage.vue'), meta: { roles: STAFF } },
       { path: 'watch/:list', component: () => import('./pages/WatchQueue.vue'), meta: { roles: ['dispatcher', 'supervisor', 'leader', 'admin'] } },
       // 社区 (community database and participation)
       { path: 'community/registry', component: () => import('./views/community/RegistryPage.vue'), meta: { roles: ['admin', 'grid_worker', 'supervisor', 'dispatcher', 'leader'] } },
