@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -174,6 +174,20 @@ class Settings(BaseSettings):
     workers: int = 1
     log_json: bool = False
     log_level: str = "INFO"
+
+    @field_validator("step_limits_urgent", "step_limits_normal")
+    @classmethod
+    def _step_limits(cls, value: str, info: ValidationInfo) -> str:
+        # A bad limit is refused at start, naming the setting, not at the first dispatch.
+        from cityloop.domain.sla import LimitClock
+        from cityloop.domain.steps import parse_step_limits
+
+        urgent = info.field_name == "step_limits_urgent"
+        try:
+            parse_step_limits(value, LimitClock.NATURAL if urgent else LimitClock.WORKING)
+        except ValueError as exc:
+            raise ValueError(f"CITYLOOP_{(info.field_name or '').upper()}: {exc}") from None
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

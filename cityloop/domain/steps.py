@@ -39,6 +39,7 @@ __all__ = [
     "StepTimer",
     "advance",
     "escalate",
+    "parse_step_limits",
     "reply_blockers",
 ]
 
@@ -153,6 +154,28 @@ class StepTimer:
 
 
 _TERMINAL = frozenset({OrderStatus.CLOSED, OrderStatus.MERGED, OrderStatus.CANCELLED})
+
+
+def parse_step_limits(text: str, default_clock: LimitClock) -> dict[Step, TimeLimit]:
+    """``"dispatch=10m@natural,respond=30m"`` → limits by step (settings); a bad pair raises
+    ValueError naming it and saying what is allowed."""
+    out: dict[Step, TimeLimit] = {}
+    for pair in (p.strip() for p in text.replace("，", ",").split(",")):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        try:
+            step = Step(name.strip())
+        except ValueError:
+            raise ValueError(
+                f"环节 '{name.strip()}' 未知（可用：dispatch、respond、complete）"
+                f" / unknown step {name.strip()!r} (dispatch, respond, complete)"
+            ) from None
+        try:
+            out[step] = TimeLimit.parse(value.strip(), default_clock)
+        except ValueError as exc:
+            raise ValueError(f"{step.value}: {exc}") from None
+    return out
 
 
 def advance(

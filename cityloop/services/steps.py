@@ -24,6 +24,7 @@ from cityloop.domain.steps import (
     StepState,
     StepTimer,
     advance,
+    parse_step_limits,
 )
 from cityloop.services.context import CityLoop
 from cityloop.store.steps import save_timers
@@ -49,24 +50,6 @@ class CityCalendar:
         part = sla.add_seconds(local, total * fraction, clock)
         warn = sla.warn_at(local, part, self.ctx.settings.warning_fraction, clock)
         return part.astimezone(UTC), warn.astimezone(UTC)
-
-
-def parse_step_limits(text: str, default_clock: LimitClock) -> dict[Step, TimeLimit]:
-    """``"dispatch=10m@natural,respond=30m"`` → limits by step; a bad pair raises ValueError
-    naming it."""
-    out: dict[Step, TimeLimit] = {}
-    for pair in (p.strip() for p in text.replace("，", ",").split(",")):
-        if not pair:
-            continue
-        name, _, value = pair.partition("=")
-        try:
-            step = Step(name.strip())
-        except ValueError:
-            raise ValueError(
-                f"环节 '{name.strip()}' 未知（可用：dispatch、respond、complete）"
-            ) from None
-        out[step] = TimeLimit.parse(value.strip(), default_clock)
-    return out
 
 
 def parse_limit_or(text: str | None, fallback: TimeLimit) -> TimeLimit:

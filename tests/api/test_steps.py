@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
@@ -365,3 +366,29 @@ def test_linked_urgent_appeal_raises_the_order_end_to_end(client, users, ctx, cl
     assert [e["action"] for e in order["timeline"]][-2:] == ["link", "escalate"]
     assert second["ticket_no"] in order["timeline"][-1]["note"]
     assert _at(order["due_at"]) == clock.now() + timedelta(hours=2)
+
+
+def test_linkage_import_takes_clocks_and_names_the_row_of_a_bad_limit(ctx):
+    from cityloop.geo.regions import ImportRejected
+    from cityloop.services import admin
+
+    rows = [
+        (2, {"category": LAMP, "lead": "D-CG", "urgent": "90m", "normal": "8wh"}),
+        (3, {"category": WATER, "lead": "D-SW", "urgent": "2h@natural", "normal": "3d@working"}),
+    ]
+    admin.import_rules(ctx, rows, "clocks")
+    ctx.reference.invalidate()
+    rules = {r.category_code: r for r in ctx.reference.get().rules}
+    lamp = rules[category(ctx, LAMP)]
+    assert str(lamp.limits["urgent"]) == "90m@natural"  # urgent: natural unless said
+    assert str(lamp.limits["normal"]) == "8h"  # working hours
+    bad = [
+        (2, {"category": LAMP, "lead": "D-CG", "normal": "5d"}),
+        (3, {"category": WATER, "lead": "D-SW", "urgent": "2 weeks", "normal": "30m"}),
+    ]
+    with pytest.raises(ImportRejected) as err:
+        admin.import_rules(ctx, bad, "bad")
+    problems = {(p.row, p.field): p.message for p in err.value.problems}
+    assert set(problems) == {(3, "urgent"), (3, "normal")}
+    assert "允许的写法" in problems[(3, "urgent")] and "30m@natural" in problems[(3, "normal")]
+    assert "#3 urgent" in str(err.value)  # the CLI prints the row and the field
