@@ -155,6 +155,7 @@ def test_books_post_flag_reverse_review_and_publish(
     )
     assert st.status_code == 200, st.text
     body = st.json()
+    assert [h["label"] for h in body["compound"]["my_houses"]] == ["1栋101"]
     assert body["closing_balance"] == "21000.00"  # 20000 + 1000 − 3000 + 3000 reversed
     assert body["total_expense"] == "0.00"
     assert body["unreviewed_entries"] == 3

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cityloop.community.common import audit
-from cityloop.community.store import EstateRow
+from cityloop.community.store import BuildingRow, EstateRow, HouseRow
 from cityloop.community.trust import access
 from cityloop.community.trust.flags import FLAG_LABELS, Flag, budget_flags, entry_flags
 from cityloop.community.trust.ledger import (
@@ -35,6 +35,7 @@ from cityloop.community.trust.store import (
     TrustEntryRow,
     TrustLineRow,
     TrustMemberRow,
+    TrustOwnerRow,
     TrustRelatedPartyRow,
 )
 from cityloop.domain.errors import InvalidCommand
@@ -53,6 +54,21 @@ def _mask_account(number: str) -> str:
     return f"****{number[-4:]}" if len(number) > 4 else number
 
 
+def _my_houses(s: Session, actor: Actor, c: TrustCompoundRow) -> list[dict[str, Any]]:
+    """The houses the actor owns in the compound (what they may vote for in person)."""
+    resident_id = access.resident_id_of(s, actor)
+    if resident_id is None:
+        return []
+    rows = s.execute(
+        select(HouseRow.id, BuildingRow.name, HouseRow.room, HouseRow.area)
+        .join(TrustOwnerRow, TrustOwnerRow.house_id == HouseRow.id)
+        .join(BuildingRow, BuildingRow.id == HouseRow.building_id)
+        .where(TrustOwnerRow.compound_id == c.id, TrustOwnerRow.resident_id == resident_id)
+        .order_by(HouseRow.id)
+    ).all()
+    return [{"house_id": h, "label": f"{b}{r}", "area": a} for h, b, r, a in rows]
+
+
 def compound_view(s: Session, actor: Actor, c: TrustCompoundRow) -> dict[str, Any]:
     estate = s.get(EstateRow, c.estate_id)
     return {
@@ -64,6 +80,7 @@ def compound_view(s: Session, actor: Actor, c: TrustCompoundRow) -> dict[str, An
         "bank_account": _mask_account(c.bank_account),
         "owners_public_share": c.owners_public_share,
         "my_capacity": access.capacity_of(s, actor, c.id),
+        "my_houses": _my_houses(s, actor, c),
     }
 
 
