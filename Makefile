@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres test-web e2e browser bench clean
+.PHONY: install demo test lint typecheck test-sqlite test-postgres test-deploy test-web e2e browser nginx bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ demo: install
 
 ## Lint, type-check, the whole suite on SQLite and on PostgreSQL, then the console's unit
 ## and browser tests
-test: install lint typecheck test-sqlite test-postgres test-web e2e
+test: install lint typecheck test-sqlite test-postgres test-deploy test-web e2e
 
 lint:
 	$(BIN)/ruff check cityloop tests bench
@@ -42,6 +42,16 @@ test-sqlite:
 
 test-postgres:
 	CITYLOOP_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider
+
+# nginx in front of two `cityloop serve` instances, PostgreSQL, Redis and a jobs worker, on a
+# scratch database beside PG_TEST_URL's (tests/deployment; deploy/nginx/cityloop.conf).
+test-deploy: install nginx
+	CITYLOOP_DEPLOY_TEST=1 CITYLOOP_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider tests/deployment
+
+# Debian's nginx for the deployment test (the same package the docs deploy).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
+	  (apt-get update -qq && apt-get install -y -qq nginx >/dev/null)
 
 # Debian's Chromium (no browser download) and CJK fonts for readable screenshots.
 browser:

@@ -24,7 +24,8 @@ class JobSpec:
 
 
 DEFAULT_JOBS: tuple[JobSpec, ...] = (
-    JobSpec("notify", "通知：读取新事件并投递消息", "* * * * * */10", work.notify),
+    # Every 2 s: the tails publish the live events the screens show (an alarm within ~2 s).
+    JobSpec("notify", "通知：读取新事件并投递消息", "* * * * * */2", work.notify),
     JobSpec("deadlines", "时限监控：签收超时、预警、超期", "* * * * *", work.deadlines),
     JobSpec("kpi-rollup", "考核指标汇总刷新", "*/10 * * * *", work.kpi_rollup),
     JobSpec(
