@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     # Shared state across workers and machines (rate limits, caches, session revocation, live
     # events). Empty: the single-machine default keeps that state in-process or in the database.
     redis_url: str = ""  # e.g. redis://127.0.0.1:6379/0
-    # Operations (docs/OPERATIONS.md): scheduled jobs, notifications, live events, metrics.
+    # Operations (docs/DEPLOYMENT.md): scheduled jobs, notifications, live events, metrics.
     jobs_embedded: bool = True  # serve/demo run the jobs beside the API (no separate worker)
     jobs_schedule: dict[str, str] = Field(default_factory=dict)  # job → cron, or "off"
     jobs_concurrency: int = 2

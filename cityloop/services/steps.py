@@ -5,7 +5,7 @@ steps")."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from cityloop.domain.steps import (
     parse_step_limits,
 )
 from cityloop.services.context import CityLoop
-from cityloop.store.steps import save_timers
+from cityloop.store.steps import load_timers, save_timers
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,42 @@ def record(
     return after
 
 
+def recompute_open(
+    conn: Connection,
+    ctx: CityLoop,
+    order_id: int,
+    now: datetime,
+    complete: tuple[datetime, datetime] | None = None,
+) -> list[tuple[StepTimer, StepTimer]]:
+    """Open working-clock timers counted again from their start on the current holiday
+    calendar (after an edit of the calendar; the caller audits). The completion timer mirrors
+    the order's own deadline, which the caller recomputes (extensions included) and passes as
+    `complete` = (due, warn); co-feedback timers follow it. Returns (before, after) of each
+    changed timer."""
+    before = load_timers(conn, order_id)
+    calendar = CityCalendar(ctx)
+    share = ctx.settings.co_feedback_share
+    after: list[StepTimer] = []
+    lead_due: datetime | None = None
+    for t in before:
+        if t.open and t.step is Step.COMPLETE and complete is not None:
+            t = replace(t, due_at=complete[0], warn_at=complete[1])
+        if t.open and t.step is Step.COMPLETE:
+            lead_due = t.due_at
+        after.append(t)
+    for i, t in enumerate(after):
+        if not t.open or t.limit.clock is not LimitClock.WORKING:
+            continue
+        if t.step in (Step.DISPATCH, Step.RESPOND):
+            due, warn = calendar.deadline(t.started_at, t.limit)
+            after[i] = replace(t, due_at=due, warn_at=warn)
+        elif t.step is Step.CO_FEEDBACK and lead_due is not None:
+            due, warn = calendar.share(t.started_at, lead_due, share, t.limit.clock)
+            after[i] = replace(t, due_at=due, warn_at=warn)
+    save_timers(conn, order_id, after, now, before)
+    return [(b, a) for b, a in zip(before, after, strict=True) if a != b]
+
+
 # -- reading ------------------------------------------------------------------------------------
 def _seconds(ctx: CityLoop, t: StepTimer, now: datetime) -> float:
     """Clock seconds left (negative: over) for an open step; for a finished one, the margin
@@ -205,6 +241,7 @@ __all__ = [
     "next_due",
     "parse_limit_or",
     "parse_step_limits",
+    "recompute_open",
     "record",
     "step_limits",
     "step_state",

@@ -392,3 +392,30 @@ def test_linkage_import_takes_clocks_and_names_the_row_of_a_bad_limit(ctx):
     assert set(problems) == {(3, "urgent"), (3, "normal")}
     assert "允许的写法" in problems[(3, "urgent")] and "30m@natural" in problems[(3, "normal")]
     assert "#3 urgent" in str(err.value)  # the CLI prints the row and the field
+
+
+def test_open_working_timers_are_recomputed_on_a_new_calendar(client, users, ctx, monkeypatch):
+    from datetime import date
+
+    from cityloop.domain.sla import SlaClock
+    from cityloop.services.steps import recompute_open
+
+    oid = _appeal(client, users, ctx, None)["work_order_id"]
+    [before] = _order(client, users, oid)["steps"]
+    assert _at(before["due_at"]) == datetime(2026, 9, 30, 12, 0, tzinfo=SH)
+
+    class DayOff:  # the city declares the day of receipt a holiday after the fact
+        def __init__(self, inner):
+            self.inner = inner
+
+        def is_workday(self, day: date) -> bool:
+            return day != date(2026, 9, 30) and self.inner.is_workday(day)
+
+    monkeypatch.setattr(ctx, "sla", SlaClock(DayOff(ctx.sla.calendar), ctx.sla.office_hours))
+    with ctx.engine.begin() as conn:
+        changed = recompute_open(conn, ctx, oid, ctx.clock.now())
+    assert len(changed) == 1
+    [after] = _order(client, users, oid)["steps"]
+    # The next working day after the National Day week is Thursday 2026-10-08.
+    assert _at(after["due_at"]) == datetime(2026, 10, 8, 11, 0, tzinfo=SH)
+    assert after["started_at"] == before["started_at"]
