@@ -17,9 +17,13 @@ from sqlalchemy import JSON, Connection, Table, text
 from sqlalchemy.dialects import postgresql
 
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow
-from cityloop.store.tickets import COUNTER_UPSERT
+from cityloop.store.tickets import ensure_day_sequence
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+class AlreadyReceived(Exception):
+    """The channel's external id names an appeal already stored (as the unique key would say)."""
 
 
 def _type(col: Any) -> str:
@@ -51,15 +55,21 @@ def _statement() -> Any:
     s_cols = _cols(assigns, ("id", "work_order_id"))
     e_cols = _cols(events, ("id", "work_order_id"))
     many = "jsonb_to_recordset"
-    # Past 999 999 the number grows a digit (lpad would cut it), as format_ticket does.
-    counter = COUNTER_UPSERT.format(day="CAST(:day AS varchar)")
+    # The day's sequence (store/tickets.py), consumed only when the appeal is new: a channel's
+    # repeated external id takes no number. Past 999 999 the number grows a digit (lpad would
+    # cut it), as format_ticket does.
     ticket = (
         "CAST(:day AS varchar) || '-' || "
         "CASE WHEN value < 1000000 THEN lpad(value::text, 6, '0') ELSE value::text END"
     )
     return text(f"""
     WITH n AS (
-        {counter}
+        SELECT nextval(CAST(:seq AS regclass)) AS value
+        WHERE NOT EXISTS (
+            SELECT 1 FROM appeals
+            WHERE channel = CAST(:channel AS varchar)
+              AND external_id = CAST(:external_id AS varchar)
+        )
     ), t AS (
         SELECT {ticket} AS ticket_no FROM n
     ), o AS (
@@ -94,13 +104,19 @@ def insert_order(
     events: list[dict[str, Any]],
 ) -> tuple[int, int, str]:
     """Insert everything, numbered as `day`'s next ticket; return (work order id, appeal id,
-    ticket number)."""
+    ticket number). Raises AlreadyReceived, having written nothing, when the channel's external
+    id is already taken."""
     params = {
         "day": day,
+        "seq": ensure_day_sequence(conn.engine, day),
+        "channel": appeal["channel"],
+        "external_id": appeal.get("external_id"),
         "order": _json(order),
         "appeal": _json(appeal),
         "assignments": _json(assignments),
         "events": _json(events),
     }
-    row = conn.execute(_statement(), params).one()
+    row = conn.execute(_statement(), params).one_or_none()
+    if row is None:
+        raise AlreadyReceived(appeal["channel"], appeal.get("external_id"))
     return int(row[0]), int(row[1]), str(row[2])
