@@ -22,7 +22,7 @@ from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
 from cityloop.services.routing import decide
 from cityloop.services.understanding import PLACE_CONFIDENT
-from cityloop.store.fast_insert import insert_order
+from cityloop.store.fast_insert import AlreadyReceived, insert_order
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
 from cityloop.store.repositories import event_values, order_from_row, order_to_row
 from cityloop.store.tickets import take_ticket, ticket_day
@@ -118,7 +118,7 @@ def submit_appeal(ctx: CityLoop, data: AppealInput, actor: Actor) -> IntakeResul
             with ctx.uow() as uow:
                 save_draft(uow.session, draft)
                 uow.commit()
-    except IntegrityError:
+    except (IntegrityError, AlreadyReceived):
         # The unique (channel, external_id) key keeps a channel's id from being taken
         # twice, also between concurrent requests: answer with the appeal already there.
         existing = find_existing(ctx, data.channel, data.external_id) if data.external_id else None
