@@ -7,12 +7,17 @@ export interface FieldError {
   row?: number
 }
 
+const RESTRICTIONS = ['password_change_required', 'totp_enrolment_required']
+
 export class ApiError extends Error {
   status: number
   title: string
   detail: string
   errors: FieldError[]
   body: unknown
+  /** the server's stable code (problem+json `code`) and its params */
+  code: string
+  params: Record<string, unknown>
 
   constructor(status: number, body: any) {
     const title = (body && (body.title || body.detail)) || `HTTP ${status}`
@@ -22,6 +27,8 @@ export class ApiError extends Error {
     this.detail = body && typeof body.detail === 'string' ? body.detail : ''
     this.errors = body && Array.isArray(body.errors) ? body.errors : []
     this.body = body
+    this.code = body && typeof body.code === 'string' ? body.code : ''
+    this.params = body && typeof body.params === 'object' && body.params ? body.params : {}
   }
 
   /** Field errors keyed by field name (the first message of each). */
@@ -96,6 +103,10 @@ export async function api<T = any>(path: string, opts: Options = {}): Promise<T>
   }
   if (!res.ok) {
     if (res.status === 401 && opts.auth !== false && session.token) logout(true)
+    // A session that must first change its password or enrol 2FA is sent to do that.
+    if (res.status === 403 && RESTRICTIONS.includes(data?.code) && !location.pathname.startsWith('/account')) {
+      location.assign(`/account?required=${data.code}`)
+    }
     throw new ApiError(res.status, data)
   }
   return data as T

@@ -1,4 +1,5 @@
 import { createI18n } from 'vue-i18n'
+import { ID_EN, ID_ZH } from './identityMessages'
 
 const zh = {
   app: { name: 'CityLoop 一网统管', logout: '退出登录', lang: 'English', role: '角色' },
@@ -65,6 +66,7 @@ const zh = {
     regionHint: '督办人员选街道或区，网格员选单元网格', phone: '电话', created: '已创建用户 {u}',
     csvHint: 'CSV（UTF-8 或 GB18030），第一行为列名：{cols}',
   },
+  id: ID_ZH,
   enum: {} as Record<string, Record<string, string>>,
 }
 
@@ -88,6 +90,7 @@ export const ENUM_EN: Record<string, Record<string, string>> = {
   roles: {
     admin: 'Administrator', dispatcher: 'Dispatcher', operator: 'Hotline operator', department_handler: 'Department handler',
     grid_worker: 'Grid worker', supervisor: 'Supervisor', leader: 'Leader / command centre', resident: 'Resident',
+    security_admin: 'Security administrator', auditor: 'Security auditor',
   },
   ratings: { satisfied: 'Satisfied', basically_satisfied: 'Basically satisfied', unsatisfied: 'Unsatisfied' },
   urgencies: { normal: 'Normal', urgent: 'Urgent' },
@@ -160,6 +163,7 @@ const en: typeof zh = {
     regionHint: 'Supervisors: a street or district; grid workers: a unit grid', phone: 'Phone', created: 'User {u} created',
     csvHint: 'CSV (UTF-8 or GB18030), first line the column names: {cols}',
   },
+  id: ID_EN,
   enum: ENUM_EN,
 }
 

@@ -23,7 +23,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/departments', component: () => import('./pages/admin/DepartmentsPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/taxonomy', component: () => import('./pages/admin/TaxonomyPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/linkage', component: () => import('./pages/admin/LinkagePage.vue'), meta: { roles: ['admin', 'dispatcher'] } },
-      { path: 'admin/users', component: () => import('./pages/admin/UsersPage.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/users', component: () => import('./pages/admin/UsersPage.vue'), meta: { roles: ['admin', 'security_admin'] } },
+      // 账号安全: every signed-in role (a restricted session is sent here to finish its login).
+      { path: 'account', component: () => import('./pages/account/AccountPage.vue') },
       { path: 'admin/holidays', component: () => import('./pages/admin/HolidaysPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/jobs', component: () => import('./pages/admin/JobsPage.vue'), meta: { roles: ['admin'] } },
       { path: 'notifications', component: () => import('./pages/NotificationsPage.vue'), meta: { roles: STAFF } },

@@ -31,6 +31,11 @@ export function signIn(token: string, user: User): void {
 }
 
 export function logout(expired = false): void {
+  // End the session on the server too (every worker refuses the token from then on); an
+  // expired one is already over there.
+  if (session.token && !expired) {
+    void fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${session.token}` }, keepalive: true }).catch(() => undefined)
+  }
   session.token = ''
   session.user = null
   localStorage.removeItem(KEY)
@@ -49,6 +54,8 @@ export const HOME_BY_ROLE: Record<string, string> = {
   supervisor: '/orders',
   leader: '/screen',
   resident: '/portal',
+  security_admin: '/admin/users',
+  auditor: '/account',
 }
 
 export function homeFor(role: string | undefined): string {
