@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 import cityloop
 from cityloop.analytics.router import router as analytics_router
-from cityloop.api import hardening, identity_problems, problems
+from cityloop.api import access_log, hardening, identity_problems, problems
 from cityloop.api.body_limit import BodyLimit
 from cityloop.api.routers import (
     appeals,
@@ -52,6 +52,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     # Request bodies bounded while they stream in, before any handler reads them.
     app.add_middleware(BodyLimit, settings=ctx.settings)  # type: ignore[arg-type]
     hardening.install(app, ctx.settings)  # outermost: every answer carries the headers
+    access_log.install(app, ctx.settings)  # JSON lines, written by a listener thread
     for router in (
         auth.router,
         appeals.router,

@@ -35,10 +35,15 @@ async def get_ctx(request: Request) -> CityLoop:
 Ctx = Annotated[CityLoop, Depends(get_ctx)]
 
 
-async def _session(ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> SessionState | None:
+async def _session(
+    ctx: Ctx, request: Request, token: Annotated[str | None, Depends(oauth2)]
+) -> SessionState | None:
     if not token:
         return None
-    return sessions.current(ctx, token)  # raises SessionRefused → 401
+    state = sessions.current(ctx, token)  # raises SessionRefused → 401
+    # Who made the request, for the access log (cityloop.api.access_log).
+    request.state.user = f"{state.actor.user_id}:{state.actor.name}"
+    return state
 
 
 async def _any_session(state: Annotated[SessionState | None, Depends(_session)]) -> SessionState:

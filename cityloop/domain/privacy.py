@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _ADDRESS_DETAIL = re.compile(r"(\d+\s*(栋|幢|号楼|单元|号|室|楼|层|户))")
 # A room number written without a unit word after a building or unit ("2单元501").
@@ -113,12 +114,25 @@ def _mask_email(m: re.Match[str]) -> str:
     return local[:1] + "***@" + domain
 
 
-def mask_text(text: str | None) -> str | None:
+# A caller naming themselves: 我是王芳，… / 我叫欧阳娜娜。 / 联系人：张三 (the name ends at
+# punctuation, a space or the words that usually follow it, so "我是幸福小区的住户" stays).
+_SELF_NAMED = re.compile(
+    r"(我是|我叫|本人|姓名[:：]?|联系人[:：]?)([\u4e00-\u9fa5]{2,4})(?=[，,。.；;！!\s电手联]|$)"
+)
+
+
+def mask_text(text: str | None, names: Iterable[str | None] = ()) -> str | None:
     """Mask the personal data a resident or a worker wrote into free text: ID numbers (with a
-    valid check character), bank cards (Luhn), mobile and landline numbers, e-mail addresses.
-    Numbers that fail their check (an order number, an amount) stay as written."""
+    valid check character), bank cards (Luhn), mobile and landline numbers, e-mail addresses,
+    the given `names` (the callers') and a name the caller gives for themselves. Numbers that
+    fail their check (an order number, an amount) stay as written."""
     if not text:
         return text
+    for name in names:
+        name = (name or "").strip()
+        if len(name) >= 2:
+            text = text.replace(name, mask_name(name) or "")
+    text = _SELF_NAMED.sub(lambda m: m.group(1) + (mask_name(m.group(2)) or ""), text)
     text = _ID_NUMBER.sub(_mask_id, text)
     text = _CARD.sub(_mask_card, text)
     text = _MOBILE.sub(_mask_mobile, text)

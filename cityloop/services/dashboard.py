@@ -29,6 +29,7 @@ from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from cityloop.domain.orders import Actor
+from cityloop.domain.privacy import mask_text
 from cityloop.domain.statuses import OPEN, WITH_DEPARTMENT, Rating, Role
 from cityloop.services.clock import SystemClock
 from cityloop.services.context import CityLoop
@@ -502,7 +503,7 @@ def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]
             "urgency": r.urgency,
             "lon": r.lon,
             "lat": r.lat,
-            "title": r.title,
+            "title": mask_text(r.title),  # the screen is shown to many: personal data masked
             "category_path": ref.category_paths.get(r.category_code or ""),
             "overdue": bool(r.status in _HELD and r.due_at is not None and r.due_at < now),
         }

@@ -185,9 +185,17 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
         if not can_view(actor, scope):
             raise NotFound(order_id)
         unmasked = sees_personal_data(actor, scope)
-        appeals = session.execute(
-            select(AppealRow).where(AppealRow.work_order_id == row.id).order_by(AppealRow.id)
-        ).scalars()
+        appeals = list(
+            session.execute(
+                select(AppealRow).where(AppealRow.work_order_id == row.id).order_by(AppealRow.id)
+            ).scalars()
+        )
+        names = [a.reporter_name for a in appeals]
+
+        def text(value: str | None) -> str | None:
+            # Free text as the actor may see it: personal data masked unless unmasked.
+            return value if unmasked else mask_text(value, names)
+
         events = session.execute(
             select(OrderEventRow)
             .where(OrderEventRow.work_order_id == row.id)
@@ -202,8 +210,8 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
             allowed.remove(Action.REPLY)  # steps a reply cannot skip (services/orders.py)
         detail.update(
             {
-                "title": row.title if unmasked else mask_text(row.title),
-                "content": row.content if unmasked else mask_text(row.content),
+                "title": text(row.title),
+                "content": text(row.content),
                 "lon": row.lon,
                 "lat": row.lat,
                 "region": {
@@ -223,7 +231,7 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
                 "replied_at": row.replied_at,
                 "closed_at": row.closed_at,
                 "warn_at": row.warn_at,
-                "reply_text": row.reply_text if unmasked else mask_text(row.reply_text),
+                "reply_text": text(row.reply_text),
                 "pending_extension": row.pending_extension,
                 "extension_count": row.extension_count,
                 "reopen_count": row.reopen_count,
@@ -237,12 +245,12 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
                         "department_name": ref.departments.get(a.department_code),
                         "role": a.role,
                         "state": a.state,
-                        "note": a.note if unmasked else mask_text(a.note),
+                        "note": text(a.note),
                     }
                     for a in row.assignments
                 ],
-                "appeals": [_appeal_view(a, unmasked) for a in appeals],
-                "timeline": [_event_view(e, unmasked) for e in events],
+                "appeals": [_appeal_view(a, unmasked, names) for a in appeals],
+                "timeline": [_event_view(e, unmasked, names) for e in events],
                 "personal_data_masked": not unmasked,
                 "allowed_actions": [a.value for a in allowed],
                 "steps": [steps.step_view(ctx, t, now) for t in timers],
@@ -280,13 +288,14 @@ def reveal(ctx: CityLoop, order_id: int, actor: Actor, reason: str) -> list[dict
         return [_appeal_view(a, True) for a in appeals]
 
 
-def _appeal_view(a: AppealRow, unmasked: bool) -> dict[str, Any]:
+def _appeal_view(a: AppealRow, unmasked: bool, names: list[str] | None = None) -> dict[str, Any]:
+    names = names or [a.reporter_name]
     return {
         "id": a.id,
         "ticket_no": a.ticket_no,
         "channel": a.channel,
-        "title": a.title if unmasked else mask_text(a.title),
-        "content": a.content if unmasked else mask_text(a.content),
+        "title": a.title if unmasked else mask_text(a.title, names),
+        "content": a.content if unmasked else mask_text(a.content, names),
         "address": a.address if unmasked else mask_address(a.address),
         "reporter_name": a.reporter_name if unmasked else mask_name(a.reporter_name),
         "reporter_phone": a.reporter_phone if unmasked else mask_phone(a.reporter_phone),
@@ -297,7 +306,9 @@ def _appeal_view(a: AppealRow, unmasked: bool) -> dict[str, Any]:
     }
 
 
-def _event_view(e: OrderEventRow, unmasked: bool = True) -> dict[str, Any]:
+def _event_view(
+    e: OrderEventRow, unmasked: bool = True, names: list[str] | None = None
+) -> dict[str, Any]:
     return {
         "action": e.action,
         "at": e.at,
@@ -305,6 +316,6 @@ def _event_view(e: OrderEventRow, unmasked: bool = True) -> dict[str, Any]:
         "to_status": e.to_status,
         "actor_name": e.actor_name,
         "actor_role": e.actor_role,
-        "note": e.note if unmasked else mask_text(e.note),
+        "note": e.note if unmasked else mask_text(e.note, names or ()),
         "data": e.data,
     }
