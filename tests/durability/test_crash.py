@@ -77,7 +77,7 @@ def _server(url: str, data_dir: Path, port: int) -> Iterator[subprocess.Popen[by
         cmd, env=env, cwd=data_dir, start_new_session=True, stdout=log, stderr=log
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # importing the app takes ~25 s on a loaded 2-core box
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).is_success:
