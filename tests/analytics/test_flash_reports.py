@@ -44,11 +44,19 @@ def _incident(**over: object) -> Incident:
         due_text="12月1日19时01分",
         steps=(
             Step("receive", T0, "话务员"),
-            Step("dispatch", T0 + timedelta(minutes=3), "派单员", department="市燃气集团"),
+            Step(
+                "dispatch",
+                T0 + timedelta(minutes=3),
+                "派单员",
+                department="市燃气集团",
+                to_status="dispatched",
+                status_label="已派单",
+                co_departments=("市消防救援支队",),
+            ),
             Step("handoff", T0 + timedelta(minutes=4), "派单员", agency="119"),
             Step("comment", T0 + timedelta(minutes=5), "派单员", note="已电话联系"),
             Step("accept", T0 + timedelta(minutes=9), "燃气", department="市燃气集团"),
-            Step("close", T0 + timedelta(hours=2), "话务员"),
+            Step("rate", T0 + timedelta(hours=2), "话务员", to_status="closed"),
         ),
         reply="已关闭阀门，排除泄漏点，两名居民送医无生命危险。",
     )
@@ -88,6 +96,7 @@ def test_follow_ups_per_significant_step_and_a_final_on_closing() -> None:
     later = due_reports(i, written, T0 + timedelta(minutes=5))
     assert [(k.value, n) for k, n, _ in later] == [("follow_up", 2)]
     final = compose(i, ReportKind.FINAL, 0, T0 + timedelta(hours=2), "指挥中心")
+    assert "17时04分派至市燃气集团，市消防救援支队协办" in final.text
     assert "17时05分通报119" in final.text and "17时10分市燃气集团签收" in final.text
     assert (
         "送医无生命危险。自接报" in final.text

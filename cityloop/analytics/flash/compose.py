@@ -43,7 +43,7 @@ SIGNIFICANT = frozenset(
         "link",
     }
 )
-FINAL_ACTIONS = frozenset({"close", "cancel", "merge"})
+FINAL_STATUSES = frozenset({"closed", "cancelled", "merged"})
 
 CHANNEL_WORDS = {
     "hotline": "市12345热线接群众来电",
@@ -80,6 +80,9 @@ class Step:
     note: str = ""
     department: str | None = None  # the department's name, for dispatch/accept/return
     agency: str | None = None  # 110/119/120/122 for a hand-off
+    to_status: str = ""  # the order's status after the step
+    status_label: str = ""  # …in words
+    co_departments: tuple[str, ...] = ()  # names, for a dispatch
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def _what_where_when(i: Incident) -> str:
     source = CHANNEL_WORDS.get(i.channel, "接报")
     where = i.place or "（具体地点待核实）"
     kind = f"（{i.category.split('/')[-1]}）" if i.category else ""
-    quoted = (mask_text(" ".join(i.content.split())) or "")[:160] or i.title
+    quoted = (mask_text(" ".join(i.content.split())) or "")[:160].rstrip("。.！!；; ") or i.title
     more = f"，此后又有 {i.reporters - 1} 起诉求反映同一事件" if i.reporters > 1 else ""
     return f"{_clock(i.received_at)}，{source}反映：{where}{kind}，“{quoted}”{more}。"
 
@@ -162,7 +165,8 @@ def _response(i: Incident, until: datetime) -> str:
         if s.at > until:
             break
         if s.action == "dispatch" and s.department:
-            parts.append(f"{_hm(s.at)}派至{s.department}")
+            co = f"，{'、'.join(s.co_departments)}协办" if s.co_departments else ""
+            parts.append(f"{_hm(s.at)}派至{s.department}{co}")
         elif s.action == "handoff" and s.agency:
             parts.append(f"{_hm(s.at)}通报{s.agency}")
         elif s.action == "accept" and s.department:
@@ -182,12 +186,17 @@ def _response(i: Incident, until: datetime) -> str:
     return "接报后，" + "，".join(parts) + "。"
 
 
-def _next(i: Incident, kind: ReportKind) -> str:
+def _next(i: Incident, kind: ReportKind, at: datetime) -> str:
     if kind is ReportKind.FINAL:
         return "本事件处置完毕，本报为终报。"
+    # The status as it stood when the report was due, not as it is now.
+    label = next(
+        (s.status_label for s in reversed(i.steps) if s.at <= at and s.status_label),
+        i.status_label,
+    )
     due = f"，办结时限{i.due_text}" if i.due_text else ""
     return (
-        f"目前工单状态为“{i.status_label}”{due}。下一步，指挥中心将持续跟踪处置进展，"
+        f"截至报送时，工单状态为“{label}”{due}。下一步，指挥中心将持续跟踪处置进展，"
         "重要情况及时续报。"
     )
 
@@ -208,7 +217,7 @@ def compose(i: Incident, kind: ReportKind, seq: int, issued_at: datetime, centre
         hours = took.total_seconds() / 3600
         span = f"{hours:.1f}小时" if hours < 48 else f"{hours / 24:.1f}天"
         paragraphs.append(f"处置结果：{outcome or '承办单位未填写答复'}。自接报至办结历时{span}。")
-    paragraphs.append(_next(i, kind))
+    paragraphs.append(_next(i, kind, issued_at))
     paragraphs.append(f"（{_clock(issued_at)}报送）")
     return Report(kind, seq, heading, issued_at, tuple(paragraphs), i.ticket_no, i.region_code)
 
@@ -225,7 +234,7 @@ def due_reports(
             break
         if s.at <= i.received_at:  # what happened at receipt (auto-dispatch) is in the 首报
             continue
-        if s.action in FINAL_ACTIONS:
+        if s.to_status in FINAL_STATUSES:
             wanted.append((ReportKind.FINAL, 0, s.at))
             break
         if s.action in SIGNIFICANT:

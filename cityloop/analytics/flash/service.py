@@ -52,21 +52,27 @@ def incident_of(ctx: CityLoop, s: Session, row: WorkOrderRow) -> Incident:
         .order_by(OrderEventRow.id)
     ).scalars():
         data = e.data or {}
-        dept = (
-            data.get("department")
-            or data.get("lead")
-            or (e.actor_name if e.action in ("accept", "return", "reply") else None)
-        )
-        if isinstance(dept, str) and dept in ref.departments:
-            dept = ref.departments[dept]
+        code = data.get("lead_department") or data.get("department_code") or data.get("department")
+        dept = ref.departments.get(code, code) if isinstance(code, str) else None
+        if dept is None and e.action in ("accept", "return", "reply"):
+            dept = row.lead_department and ref.departments.get(row.lead_department)
+        try:
+            label = STATUS_LABELS[OrderStatus(e.to_status)][0]
+        except ValueError:
+            label = ""
         steps.append(
             Step(
                 action=e.action,
                 at=ctx.local(e.at),
                 actor=e.actor_name,
                 note=e.note or "",
-                department=dept if isinstance(dept, str) else None,
+                department=dept,
                 agency=data.get("agency"),
+                to_status=e.to_status,
+                status_label=label,
+                co_departments=tuple(
+                    ref.departments.get(c, c) for c in data.get("co_departments") or ()
+                ),
             )
         )
     reporters = s.execute(
@@ -98,21 +104,24 @@ def incident_of(ctx: CityLoop, s: Session, row: WorkOrderRow) -> Incident:
     )
 
 
-def _urgent_open(now: datetime) -> Any:
+def _urgent_since(since: datetime) -> Any:
     return (
         or_(WorkOrderRow.urgency == "urgent", WorkOrderRow.life_safety.is_(True)),
-        WorkOrderRow.received_at >= now - WINDOW,
+        WorkOrderRow.received_at >= since,
     )
 
 
-def write_due(ctx: CityLoop, now: datetime | None = None) -> list[Report]:
-    """Write every report that urgent orders of the last week are due and not yet have.
-    Safe to run on several workers at once: a report another worker wrote first is skipped."""
+def write_due(
+    ctx: CityLoop, now: datetime | None = None, window: timedelta = WINDOW
+) -> list[Report]:
+    """Write every report that urgent orders received within `window` are due and not yet
+    have. Safe to run on several workers at once: a report another worker wrote first is
+    skipped."""
     now = now or ctx.clock.now()
     written: list[Report] = []
     with ctx.uow() as uow:
         s = uow.session
-        rows = list(s.execute(select(WorkOrderRow).where(*_urgent_open(now))).scalars())
+        rows = list(s.execute(select(WorkOrderRow).where(*_urgent_since(now - window))).scalars())
         have: dict[int, set[tuple[str, int]]] = {}
         for oid, kind, seq in s.execute(
             select(FlashReportRow.work_order_id, FlashReportRow.kind, FlashReportRow.seq).where(
