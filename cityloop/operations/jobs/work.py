@@ -55,6 +55,13 @@ def community(ctx: CityLoop) -> dict[str, Any]:
     return {"disputes_escalated": escalate(ctx), "reporters_told": sync_outcomes(ctx)}
 
 
+def flash_reports(ctx: CityLoop) -> dict[str, Any]:
+    """Flash reports (突发事件快报) urgent orders are due, told to the leaders at once."""
+    from cityloop.analytics.flash.service import job
+
+    return job(ctx)
+
+
 def sensing(ctx: CityLoop) -> dict[str, Any]:
     """Offline and absence checks when no consumer runs them (it ticks every few seconds
     itself; a second ticker would judge the same windows twice)."""
@@ -124,6 +131,11 @@ def retention(ctx: CityLoop) -> dict[str, Any]:
             )
         ).rowcount  # type: ignore[attr-defined]
         uow.commit()
+    from cityloop.community.groups.chats import purge as purge_group_messages
+
+    out["group_messages_deleted"] = purge_group_messages(
+        ctx, ctx.settings.community_groups_retention_days
+    )
     return {**out, "job_runs_deleted": int(runs or 0), "messages_deleted": int(msgs or 0)}
 
 
