@@ -242,7 +242,12 @@ def decode_csv(raw: bytes) -> str:
 def parse_csv(text: str) -> list[DayEntry]:
     """Rows ``日期,类型,名称`` (or ``date,kind,name``); every problem names its line (1 = the
     header) and column, in Chinese; nothing is returned unless there are none."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    parser = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        reader = iter(list(parser))
+    except csv.Error as exc:  # a line break in an unquoted cell, a NUL …
+        problem = ImportProblem(parser.line_num or 1, "文件", f"无法按 CSV 读取 not CSV: {exc}")
+        raise ImportRejected([problem], "第") from exc
     header = [h.strip().lower() for h in next(reader, [])]
     index: dict[str, int] = {}
     problems: list[ImportProblem] = []

@@ -5,7 +5,7 @@ it. This replays, for each open order whose deadline lies at or after `since`, h
 came about — the event that started it (dispatch, a rejected reply, a reopening, a raised
 urgency …) with the order's limit, then each approved extension — on today's calendar, exactly
 as services/orders.py computed it, and stores the result where it differs. Open step timers
-(order_step_deadlines) on the working clock are recomputed from their own start and limit.
+(order_step_deadlines) on the working clock are recomputed by services/steps.recompute_open.
 Closed orders keep the deadlines they were judged by. One audit row lists every change.
 """
 
@@ -88,34 +88,31 @@ def _events(s: Session, order_ids: list[int]) -> dict[int, list[OrderEventRow]]:
     return out
 
 
-def _recompute_steps(ctx: CityLoop, s: Session, since: datetime, new_due: dict[int, Any]) -> int:
-    """Open working-clock step timers; the completion step follows its order's deadline."""
-    try:
-        from cityloop.domain.sla import LimitClock
-        from cityloop.store.steps import OrderStepRow
-    except ImportError:  # a schema without step timers
-        return 0
-    changed = 0
-    rows = s.execute(
-        select(OrderStepRow).where(
-            OrderStepRow.finished_at.is_(None),
-            OrderStepRow.due_at >= since,
-            OrderStepRow.clock == LimitClock.WORKING.value,
-        )
-    ).scalars()
-    for r in rows:
-        if r.step == "complete" and r.work_order_id in new_due:
-            due, warn = new_due[r.work_order_id]
-        else:
-            try:
-                limit = TimeLimit.parse(r.limit_text, LimitClock(r.clock))
-            except ValueError:
-                continue
-            due, warn = deadline(ctx, r.started_at, limit)
-        if (due, warn) != (r.due_at, r.warn_at):
-            r.due_at, r.warn_at = due, warn
-            changed += 1
-    return changed
+def _recompute_steps(
+    ctx: CityLoop, s: Session, since: datetime, new_due: dict[int, tuple[datetime, datetime]]
+) -> int:
+    """Open working-clock step timers (services/steps.recompute_open): dispatch and response from
+    their own start and limit, completion following the order's recomputed deadline, co-feedback
+    its share of it. Returns how many timers changed."""
+    from cityloop.domain.sla import LimitClock
+    from cityloop.services.steps import recompute_open
+    from cityloop.store.steps import OrderStepRow
+
+    with_open_steps = set(
+        s.execute(
+            select(OrderStepRow.work_order_id).where(
+                OrderStepRow.finished_at.is_(None),
+                OrderStepRow.due_at >= since,
+                OrderStepRow.clock == LimitClock.WORKING.value,
+            )
+        ).scalars()
+    )
+    now = ctx.clock.now()
+    conn = s.connection()
+    return sum(
+        len(recompute_open(conn, ctx, order_id, now, complete=new_due.get(order_id)))
+        for order_id in sorted(with_open_steps | set(new_due))
+    )
 
 
 def recompute_deadlines(
