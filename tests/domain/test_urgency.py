@@ -16,6 +16,7 @@ from cityloop.domain.urgency import (
     assess_urgency,
     detect_urgency,
     parse_category_urgency,
+    raise_by_category,
 )
 
 TUNING = Path(__file__).resolve().parents[2] / "bench" / "data" / "urgency_tuning.csv"
@@ -160,3 +161,23 @@ def test_detect_urgency_keeps_its_shape() -> None:
 def test_sensor_maintenance_text_is_not_urgent() -> None:
     text = "【智能感知】独立式烟感报警器 SD-01（幸福里3栋）电量低（battery=8），请更换电池。"
     assert assess_urgency(text).level is Urgency.NORMAL
+
+
+def test_a_category_known_later_raises_but_never_lowers() -> None:
+    calm = assess_urgency("小区路灯不亮已经一个星期了")
+    raised = raise_by_category(calm, CategoryUrgency.LIFE_SAFETY)
+    assert (raised.level, raised.life_safety, raised.source, raised.reason) == (
+        Urgency.URGENT,
+        True,
+        "category",
+        "category_life_safety",
+    )
+    assert raised.evidence is None
+    gas = assess_urgency(ISSUE_EXAMPLE)
+    assert raise_by_category(gas, CategoryUrgency.NORMAL) == gas
+    assert raise_by_category(gas, CategoryUrgency.URGENT) == gas
+    assert raise_by_category(gas, None) == gas
+    manhole = assess_urgency(ROWS["t055"]["text"])
+    lifted = raise_by_category(manhole, CategoryUrgency.LIFE_SAFETY)
+    assert lifted.life_safety and lifted.source == "category"
+    assert lifted.reason == "manhole_open" and lifted.evidence == manhole.evidence
