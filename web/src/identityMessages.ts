@@ -3,7 +3,7 @@
 export const ID_ZH = {
   navAccount: '账号安全',
   search: '搜索用户名或姓名', allRoles: '全部角色', allStates: '全部状态', activeOnly: '启用', disabledOnly: '已停用',
-  edit: '编辑', disable: '停用', enable: '启用', resetPassword: '重置密码', unlock: '解锁', reset2fa: '重置双因素',
+  actions: '操作', edit: '编辑', disable: '停用', enable: '启用', resetPassword: '重置密码', unlock: '解锁', reset2fa: '重置双因素',
   editUser: '编辑用户', importUsers: '批量导入', importHint: 'CSV（UTF-8 或 GB18030），第一行为列名：{cols}；有任何一行出错则全部不导入',
   temporary: '临时密码（只显示这一次，用户首次登录须修改）', imported: '已导入 {n} 个账号',
   confirmDisable: '停用 {u}？其所有会话将立即结束。', confirmReset: '为 {u} 生成临时密码？其所有会话将立即结束。',
@@ -31,7 +31,7 @@ export const ID_ZH = {
 export const ID_EN: typeof ID_ZH = {
   navAccount: 'Account security',
   search: 'Search username or name', allRoles: 'All roles', allStates: 'All states', activeOnly: 'Active', disabledOnly: 'Disabled',
-  edit: 'Edit', disable: 'Disable', enable: 'Enable', resetPassword: 'Reset password', unlock: 'Unlock', reset2fa: 'Reset 2FA',
+  actions: 'Actions', edit: 'Edit', disable: 'Disable', enable: 'Enable', resetPassword: 'Reset password', unlock: 'Unlock', reset2fa: 'Reset 2FA',
   editUser: 'Edit user', importUsers: 'Bulk import', importHint: 'CSV (UTF-8 or GB18030), first line the columns: {cols}; one bad row and nothing is imported',
   temporary: 'Temporary password (shown once; changed at the first login)', imported: '{n} accounts imported',
   confirmDisable: 'Disable {u}? All its sessions end now.', confirmReset: 'Generate a temporary password for {u}? All its sessions end now.',
