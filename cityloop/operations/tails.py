@@ -9,11 +9,12 @@ transactions commit, so a row with a smaller id can become visible after a large
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from cityloop.domain.statuses import Action, OrderStatus, Urgency
@@ -27,6 +28,20 @@ from cityloop.store.models import AppealRow, NotificationRow, OrderEventRow, Wor
 
 OVERLAP = 500  # ids re-read behind a cursor (see the module note)
 BATCH = 5000
+# Ids this process handled within the overlap, per engine and tail: a re-read skips them, so
+# only rows that became visible late (or that another worker handled) are looked at again.
+_HANDLED: weakref.WeakKeyDictionary[Engine, dict[str, set[int]]] = weakref.WeakKeyDictionary()
+
+
+def _fresh_rows(ctx: CityLoop, name: str, start: int, ids: list[int]) -> set[int]:
+    """The ids of this batch to handle: new ones, and overlap ones not handled here yet."""
+    handled = _HANDLED.setdefault(ctx.engine, {}).setdefault(name, set())
+    todo = {i for i in ids if i > start or i not in handled}
+    handled.update(ids)
+    floor = (max(ids) if ids else start) - OVERLAP
+    for i in [i for i in handled if i <= floor]:
+        handled.discard(i)
+    return todo
 
 
 @dataclass
@@ -152,6 +167,9 @@ def tail_order_events(ctx: CityLoop) -> TailReport:
             .limit(BATCH)
         ).all()
         report.read = len(rows)
+        last_id = rows[-1].id if rows else None
+        todo = _fresh_rows(ctx, "order_events", start, [e.id for e in rows])
+        rows = [e for e in rows if e.id in todo]
         orders = {
             w.id: w
             for w in s.scalars(
@@ -205,8 +223,8 @@ def tail_order_events(ctx: CityLoop) -> TailReport:
                     after.append(("life_safety" if life else "urgent_order", w, addr, {}))
         report.notices = len(notices)
         report.messages = emit(ctx, notices, s)
-        if rows:
-            _advance(s, "order_events", rows[-1].id, now)
+        if last_id is not None:
+            _advance(s, "order_events", last_id, now)
         uow.commit()
     for kind, w, addr, extra in after:
         live_order(ctx, kind, w, place_of(ref, addr, w.grid_code), **extra)
@@ -241,6 +259,9 @@ def tail_incidents(ctx: CityLoop) -> TailReport:
             .limit(BATCH)
         ).all()
         report.read = len(rows)
+        last_incident = rows[-1][0].id if rows else None
+        todo = _fresh_rows(ctx, "sensing_incidents", start, [i.id for i, _ in rows])
+        rows = [r for r in rows if r[0].id in todo]
         orders = {
             w.id: w
             for w in s.scalars(
@@ -290,8 +311,8 @@ def tail_incidents(ctx: CityLoop) -> TailReport:
                 )
         report.notices = len(notices)
         report.messages = emit(ctx, notices, s)
-        if rows:
-            _advance(s, "sensing_incidents", rows[-1][0].id, now)
+        if last_incident is not None:
+            _advance(s, "sensing_incidents", last_incident, now)
         uow.commit()
     for data in live:
         events.publish(ctx.settings, "alarm", **data)
@@ -315,8 +336,9 @@ def tail_residents(ctx: CityLoop) -> TailReport:
             .order_by(AppealRow.id)
             .limit(BATCH)
         ).all()
-        for _aid, ticket, phone in appeals:
-            if phone:
+        todo = _fresh_rows(ctx, "appeals", start, [a[0] for a in appeals])
+        for aid, ticket, phone in appeals:
+            if phone and aid in todo:
                 notices.append(
                     Notice(
                         event=Event.INTAKE,

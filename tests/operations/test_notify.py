@@ -311,3 +311,44 @@ def test_preferences_api_validates_and_names_the_field(client, users):
     )
     assert r.status_code == 200
     assert r.json()["channels"] == ["email", "inbox"] and r.json()["quiet_hours"] == "22:00-07:00"
+
+
+def test_an_event_that_becomes_visible_late_is_still_told(client, ctx, users):
+    """A sequence hands out ids before commit: an event with a smaller id can appear after
+    the cursor passed it. The tail's overlap finds it; what it told already is not retold."""
+    from sqlalchemy import func
+
+    from cityloop.store.models import OrderEventRow
+
+    tail_order_events(ctx)
+    oid = _appeal(client, ctx)["work_order_id"]
+    tail_order_events(ctx)
+    before = len(_messages(ctx, event="dispatch"))
+    with ctx.uow() as uow:
+        top = uow.session.execute(select(func.max(OrderEventRow.id))).scalar_one()
+
+    def dispatch_event(event_id: int) -> None:
+        with ctx.uow() as uow:
+            uow.session.add(
+                OrderEventRow(
+                    id=event_id,
+                    work_order_id=oid,
+                    action="dispatch",
+                    at=ctx.clock.now(),
+                    from_status="pending_dispatch",
+                    to_status="dispatched",
+                    actor_name="派单员",
+                    actor_role="dispatcher",
+                    note="",
+                    data={},
+                )
+            )
+            uow.commit()
+
+    dispatch_event(top + 2)
+    tail_order_events(ctx)
+    after_first = len(_messages(ctx, event="dispatch"))
+    assert after_first > before
+    dispatch_event(top + 1)  # committed late, below the cursor
+    assert tail_order_events(ctx).messages == after_first - before
+    assert tail_order_events(ctx).messages == 0

@@ -31,7 +31,9 @@ DEFAULT_JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         "community-sweep", "社区：纠纷超期升级、随手拍结果告知", "*/15 * * * *", work.community
     ),
-    JobSpec("flash-reports", "突发事件快报：首报、续报、终报", "* * * * * */20", work.flash_reports),
+    JobSpec(
+        "flash-reports", "突发事件快报：首报、续报、终报", "* * * * * */20", work.flash_reports
+    ),
     JobSpec("sensing-check", "感知设备离线与无数据检查", "*/5 * * * *", work.sensing),
     JobSpec("briefing-daily", "日报生成与推送", "30 23 * * *", partial(work.briefing, kind="day")),
     JobSpec("briefing-weekly", "周报生成与推送", "0 0 * * 1", partial(work.briefing, kind="week")),

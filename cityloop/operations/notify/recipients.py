@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityloop.domain.statuses import Role
@@ -52,53 +51,76 @@ def quiet_until(quiet: tuple[time, time] | None, local_now: datetime) -> datetim
     return until
 
 
-def _users(session: Session, n: Notice) -> list[UserRow]:
-    clauses: list[Any] = []
-    if n.departments:
-        clauses.append(
-            (UserRow.role == Role.DEPARTMENT_HANDLER.value)
-            & UserRow.department_code.in_(n.departments)
+@dataclass(frozen=True)
+class Person:
+    id: int
+    role: str
+    region_code: str | None
+    department_code: str | None
+    phone: str | None
+
+
+@dataclass
+class Directory:
+    """The active staff and their preferences, read once per batch of notices (one query
+    each, not two per notice: a busy minute brings thousands of notices)."""
+
+    people: dict[int, Person]
+    by_department: dict[str, list[Person]]
+    by_role: dict[str, list[Person]]
+    prefs: dict[int, PreferenceRow]
+
+    @classmethod
+    def load(cls, session: Session) -> Directory:
+        people: dict[int, Person] = {}
+        by_department: dict[str, list[Person]] = {}
+        by_role: dict[str, list[Person]] = {}
+        rows = session.execute(
+            select(
+                UserRow.id,
+                UserRow.role,
+                UserRow.region_code,
+                UserRow.department_code,
+                UserRow.phone,
+            ).where(UserRow.active.is_(True), UserRow.role != Role.RESIDENT.value)
         )
-    if n.to_dispatchers:
-        clauses.append(UserRow.role == Role.DISPATCHER.value)
-    if n.to_roles:
-        clauses.append(UserRow.role.in_(n.to_roles))
-    if n.user_ids:
-        clauses.append(UserRow.id.in_(n.user_ids))
-    if n.region_code:
-        clauses.append(UserRow.role == Role.SUPERVISOR.value)
-    if not clauses:
-        return []
-    rows = session.scalars(select(UserRow).where(UserRow.active.is_(True), or_(*clauses))).all()
-    out: list[UserRow] = []
-    for u in rows:
-        # A supervisor hears about places in their jurisdiction only, unless named.
-        in_region = bool(
-            n.region_code and u.region_code and n.region_code.startswith(u.region_code)
-        )
-        named = u.id in n.user_ids or u.role in n.to_roles
-        if u.role == Role.SUPERVISOR.value and not in_region and not named:
-            continue
-        out.append(u)
-    return out
+        for uid, role, region, dept, phone in rows:
+            person = Person(uid, role, region, dept, phone)
+            people[uid] = person
+            by_role.setdefault(role, []).append(person)
+            if dept and role == Role.DEPARTMENT_HANDLER.value:
+                by_department.setdefault(dept, []).append(person)
+        prefs = {p.user_id: p for p in session.scalars(select(PreferenceRow))}
+        return cls(people, by_department, by_role, prefs)
+
+    def hearing(self, n: Notice) -> list[Person]:
+        out: dict[int, Person] = {}
+        for d in n.departments:
+            out.update((p.id, p) for p in self.by_department.get(d, []))
+        if n.to_dispatchers:
+            out.update((p.id, p) for p in self.by_role.get(Role.DISPATCHER.value, []))
+        for role in n.to_roles:
+            out.update((p.id, p) for p in self.by_role.get(role, []))
+        for uid in n.user_ids:
+            if uid in self.people:
+                out[uid] = self.people[uid]
+        if n.region_code:
+            # A supervisor hears about places in their jurisdiction only.
+            for p in self.by_role.get(Role.SUPERVISOR.value, []):
+                if p.region_code and n.region_code.startswith(p.region_code):
+                    out[p.id] = p
+        return list(out.values())
 
 
 def staff_targets(
-    session: Session, n: Notice, available: set[str], local_now: datetime
+    directory: Directory, n: Notice, available: set[str], local_now: datetime
 ) -> list[tuple[Target, datetime | None]]:
     """(target, hold-until) for every staff member who hears `n`; hold-until is the end of
     their quiet hours (None: now). The inbox is never held: it makes no sound."""
-    users = _users(session, n)
-    prefs = {
-        p.user_id: p
-        for p in session.scalars(
-            select(PreferenceRow).where(PreferenceRow.user_id.in_([u.id for u in users]))
-        )
-    }
     urgent = n.urgent or n.event in ALWAYS_URGENT
     out: list[tuple[Target, datetime | None]] = []
-    for u in users:
-        p = prefs.get(u.id)
+    for u in directory.hearing(n):
+        p = directory.prefs.get(u.id)
         if p is not None and n.event.value in p.muted_events and not urgent:
             continue
         chosen = set(p.channels) if p is not None and p.channels else set(DEFAULT_STAFF_CHANNELS)

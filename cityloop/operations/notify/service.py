@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cityloop.operations.notify.channels import configured_channels
-from cityloop.operations.notify.recipients import Target, robot_targets, staff_targets
+from cityloop.operations.notify.recipients import Directory, Target, robot_targets, staff_targets
 from cityloop.operations.notify.templates import (
     ALWAYS_URGENT,
     Event,
@@ -71,6 +71,7 @@ def messages_for(
             }
         )
 
+    directory: Directory | None = None
     for n in notices:
         if n.event in (Event.INTAKE, Event.REPLY):
             if (
@@ -82,7 +83,8 @@ def messages_for(
                 row(n, Target("sms", n.resident_phone, None), title, body, None)
             continue
         title, body = render(n)
-        for t, hold in staff_targets(session, n, available, local_now):
+        directory = directory or Directory.load(session)
+        for t, hold in staff_targets(directory, n, available, local_now):
             row(n, t, title, body, hold)
         markdown = render_markdown(n)
         for t in robot_targets(n, available, hooks):
