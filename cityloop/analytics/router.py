@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -14,6 +13,7 @@ from cityloop.analytics.flash.router import router as flash_router
 from cityloop.analytics.formulas import ScoreWeights
 from cityloop.analytics.reply_quality import default_checker
 from cityloop.api.deps import Ctx, require_roles
+from cityloop.api.edge import CityDate
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import Role
 from cityloop.services import dashboard
@@ -122,7 +122,7 @@ def hot_issues(
 @router.get("/warnings", operation_id="analyticsWarnings")
 def warnings(
     ctx: Ctx,
-    day: date | None = None,
+    day: CityDate | None = None,
     days: int = Query(1, ge=1, le=31),
     category_level: int = Query(1, ge=1, le=3),
     region_level: str = Query("district", pattern="^(district|street|community|grid)$"),

@@ -5,14 +5,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 import cityloop
 from cityloop.analytics.router import router as analytics_router
-from cityloop.api import access_log, hardening, identity_problems, problems
+from cityloop.api import (
+    access_log,
+    edge,
+    hardening,
+    identity_problems,
+    openapi_errors,
+    problems,
+)
 from cityloop.api.body_limit import BodyLimit
+from cityloop.api.request_id import RequestId
 from cityloop.api.routers import (
     appeals,
     auth,
@@ -44,6 +52,8 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if ctx.settings.api_docs else None,
+        # Every route's text, numbers and dates checked before its own dependencies run.
+        dependencies=[Depends(edge.guard)],
     )
     app.state.ctx = ctx
     demo_accounts.refuse_in_production(ctx)  # CITYLOOP_ENV=production: no demo accounts
@@ -51,6 +61,9 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     identity_problems.install(app)  # after: its login answers carry codes
     # Request bodies bounded while they stream in, before any handler reads them.
     app.add_middleware(BodyLimit, settings=ctx.settings)  # type: ignore[arg-type]
+    # Every answer gets a request id, every unexpected error a 500 problem; inside the security
+    # headers and the access log, so that its 500 carries the one and is written to the other.
+    app.add_middleware(RequestId)
     hardening.install(app, ctx.settings)  # outermost: every answer carries the headers
     access_log.install(app, ctx.settings)  # JSON lines, written by a listener thread
     for router in (
@@ -86,6 +99,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
             )
         return {"status": "ok", "database": "ok", "version": cityloop.__version__}
 
+    openapi_errors.install(app)
     if web:
         mount_web(app)  # last: the console's client-side routes catch what the API does not
     return app

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from cityloop.api.deps import Ctx, require_roles
+from cityloop.api.edge import CityDateTime
 from cityloop.audit.chain import verify_all
 from cityloop.audit.query import AuditFilter, csv_lines, page
 from cityloop.domain.orders import Actor
@@ -28,8 +28,8 @@ def list_audit(
     ctx: Ctx,
     actor: Auditor,
     request: Request,
-    start: Annotated[datetime | None, Query(alias="from", description="ISO 8601")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[CityDateTime | None, Query(alias="from", description="ISO 8601")] = None,
+    end: Annotated[CityDateTime | None, Query(alias="to")] = None,
     who: Annotated[str | None, Query(alias="actor", max_length=80)] = None,
     event: Annotated[
         str | None, Query(max_length=40, description="exact, or prefix with '.'")
@@ -50,8 +50,8 @@ def export_audit(
     ctx: Ctx,
     actor: Auditor,
     request: Request,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[CityDateTime | None, Query(alias="from")] = None,
+    end: Annotated[CityDateTime | None, Query(alias="to")] = None,
     who: Annotated[str | None, Query(alias="actor", max_length=80)] = None,
     event: Annotated[str | None, Query(max_length=40)] = None,
     target: Annotated[str | None, Query(max_length=100)] = None,

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityloop.settings import Settings
+from cityloop.store import column_limits
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -39,4 +40,5 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    column_limits.install()  # each value checked against its column before a flush sends it
     return sessionmaker(engine, expire_on_commit=False)

@@ -3,13 +3,13 @@ a CSV, and the missing-year warning."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from cityloop.api.deps import Ctx, require_roles
+from cityloop.api.edge import CityDate
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import Role
 from cityloop.services import holidays
@@ -23,7 +23,7 @@ MAX_CSV_BYTES = 256 * 1024
 
 
 class DayIn(BaseModel):
-    day: date
+    day: CityDate
     kind: Literal["holiday", "workday"]
     name: str = Field(min_length=1, max_length=NAME_MAX)
 
@@ -33,7 +33,7 @@ class DaysIn(BaseModel):
 
 
 class RemoveIn(BaseModel):
-    days: list[date] = Field(min_length=1, max_length=400)
+    days: list[CityDate] = Field(min_length=1, max_length=400)
 
 
 def _client(request: Request) -> str | None:
@@ -67,7 +67,10 @@ def remove_days(body: RemoveIn, request: Request, ctx: Ctx, actor: Admin) -> dic
 
 @router.delete("/{day}", operation_id="removeHoliday")
 def remove_day(
-    request: Request, ctx: Ctx, actor: Admin, day: date = Path(description="YYYY-MM-DD")
+    request: Request,
+    ctx: Ctx,
+    actor: Admin,
+    day: Annotated[CityDate, Path(description="YYYY-MM-DD")],
 ) -> dict[str, Any]:
     return holidays.remove_days(ctx, actor, [day], client=_client(request))
 

@@ -3,13 +3,14 @@ linked appeal, the auto-dispatch figures, the gazetteer."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, UploadFile
 from sqlalchemy import func, select
 
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
+from cityloop.api.edge import CityDateTime
 from cityloop.api.routers.files import saved_upload
 from cityloop.api.schemas import AnalyseRequest, SplitRequest
 from cityloop.audit.changes import audited_change
@@ -122,8 +123,8 @@ def split(appeal_id: int, body: SplitRequest, ctx: Ctx, actor: CurrentActor) -> 
 def routing_stats(
     ctx: Ctx,
     _: Any = require_roles(Role.DISPATCHER, Role.LEADER, Role.ADMIN, Role.SUPERVISOR),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: CityDateTime | None = None,
+    until: CityDateTime | None = None,
 ) -> dict[str, Any]:
     """Auto-dispatch rate and accuracy (智能分拨率与准确率) over a period (default 30 days)."""
     end = until or ctx.clock.now()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from cityloop.api.deps import Ctx, CurrentActor
+from cityloop.api.edge import CityDateTime
 from cityloop.community.points import service
 
 router = APIRouter(prefix="/api/v1/community/points", tags=["community: points"])
@@ -23,7 +23,7 @@ class GarbageEventIn(BaseModel):
     kind: Literal["drop", "recycle", "violation"]
     event_id: str = Field(..., min_length=1, max_length=60)
     device: str = Field(..., min_length=1, max_length=60)
-    at: datetime
+    at: CityDateTime
     material: str | None = None
     kilograms: float | None = Field(None, gt=0, le=500)
 

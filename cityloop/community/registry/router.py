@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from cityloop.api.deps import Ctx, CurrentActor
+from cityloop.api.edge import CityDate
 from cityloop.community.registry import service
 from cityloop.community.registry.service import ResidentFilters
 from cityloop.domain.errors import InvalidCommand
@@ -20,7 +20,7 @@ _MAX_IMPORT = 20 * 1024 * 1024
 class ResidentUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=80)
     gender: str | None = Field(None, max_length=8)
-    birth_date: date | None = None
+    birth_date: CityDate | None = None
     id_number: str | None = Field(None, max_length=18)
     phone: str | None = Field(None, max_length=20)
     relation: str | None = Field(None, max_length=16)
@@ -91,7 +91,7 @@ def list_residents(
 
 @router.get("/residents/elderly-alone", operation_id="communityElderlyAlone")
 def elderly_alone(
-    ctx: Ctx, actor: CurrentActor, region: str | None = None, age: int = Query(80, ge=50)
+    ctx: Ctx, actor: CurrentActor, region: str | None = None, age: int = Query(80, ge=50, le=130)
 ) -> dict[str, Any]:
     """Residents aged ≥ 80 (by default) living alone."""
     return service.elderly_alone(ctx, actor, region, age)

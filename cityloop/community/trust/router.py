@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from cityloop.api.deps import Ctx, CurrentActor
+from cityloop.api.edge import CityDate
 from cityloop.community.trust import books, votes
 from cityloop.community.trust.ledger import CHART, Line
 
@@ -48,7 +48,7 @@ class LineIn(BaseModel):
 
 
 class EntryIn(BaseModel):
-    entry_date: date
+    entry_date: CityDate
     memo: str = Field(..., min_length=2, max_length=200)
     lines: list[LineIn] = Field(..., min_length=2, max_length=50)
     payee: str | None = Field(None, max_length=100)
