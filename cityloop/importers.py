@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from cityloop.domain.text import character_problem
 from cityloop.geo.regions import ImportProblem, ImportRejected
 
 Row = tuple[int, dict[str, str]]  # (line number as the administrator sees it, values)
@@ -29,9 +30,44 @@ def read_text(path: Path) -> str:
     raise ImportRejected([ImportProblem(0, "file", "not UTF-8 or GB18030 text")], "row")
 
 
+def csv_records(text: str) -> tuple[list[str], list[Row]]:
+    """The header and the non-blank rows of CSV text, each row numbered as the administrator
+    sees it (the header is line 1). Cells beyond the header are left out; text the csv module
+    cannot read (a line break inside an unquoted cell, a NUL) is refused, naming its line."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[Row] = []
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        for i, raw in enumerate(reader, start=2):
+            values = {
+                k.strip(): (v or "").strip()
+                for k, v in raw.items()
+                if k is not None and not isinstance(v, list)
+            }
+            if any(values.values()):
+                rows.append((i, values))
+    except csv.Error as exc:
+        line = reader.line_num or 1
+        problem = ImportProblem(line, "file", f"not readable as CSV: {exc}")
+        raise ImportRejected([problem], "line") from exc
+    check_cells(rows)
+    return header, rows
+
+
+def check_cells(rows: list[Row]) -> None:
+    """Refuse, naming line and column, cells holding characters no record may (a NUL …)."""
+    problems = [
+        ImportProblem(line, column, why)
+        for line, values in rows
+        for column, value in values.items()
+        if (why := character_problem(value, free_text=True)) is not None
+    ]
+    if problems:
+        raise ImportRejected(problems, "line")
+
+
 def read_csv(path: Path, required: list[str]) -> list[Row]:
-    reader = csv.DictReader(io.StringIO(read_text(path)))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header, rows = csv_records(read_text(path))
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportRejected(
@@ -41,11 +77,6 @@ def read_csv(path: Path, required: list[str]) -> list[Row]:
             ],
             "line",
         )
-    rows: list[Row] = []
-    for i, raw in enumerate(reader, start=2):  # line 1 is the header
-        values = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-        if any(values.values()):
-            rows.append((i, values))
     return rows
 
 

@@ -151,9 +151,24 @@ class Period:
         return (self.end - self.start).days
 
 
+# The years a period may cover, and its longest span: a report on ten years is a long one; a
+# period from year 1 to 9999 is a typo or an attack (and 9999-12-31 has no next day).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+LONGEST_PERIOD_DAYS = 3660
+
+
 def parse_period(text: str) -> Period:
     """'2026-10' (month), '2026-W43' (ISO week), '2026-Q4', '2026', '2026-10-05' (day) or
-    '2026-10-01..2026-10-15' (inclusive range)."""
+    '2026-10-01..2026-10-15' (inclusive range), within 1900–2199 and at most ten years."""
+    period = _parse_period(text)
+    if period.start < FIRST_DAY or period.end > LAST_DAY + timedelta(days=1):
+        raise ValueError(f"period {text!r} is outside {FIRST_DAY.year}–{LAST_DAY.year}")
+    if period.days > LONGEST_PERIOD_DAYS:
+        raise ValueError(f"period {text!r} is longer than {LONGEST_PERIOD_DAYS} days")
+    return period
+
+
+def _parse_period(text: str) -> Period:
     t = text.strip()
     try:
         if ".." in t:
@@ -180,7 +195,7 @@ def parse_period(text: str) -> Period:
             return Period(start, _add_months(start, 1), t)
         day = date.fromisoformat(t)
         return Period(day, day + timedelta(days=1), t)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(
             f"period {text!r} is not like 2026-10, 2026-W43, 2026-Q4, 2026, 2026-10-05 "
             "or 2026-10-01..2026-10-15"

@@ -30,13 +30,18 @@ def in_region(actor: Actor, code: str | None) -> bool:
     return False
 
 
+# A prefix no region code has (codes are digits) and that any database takes as text (a NUL
+# sentinel is refused by PostgreSQL): a role without a jurisdiction sees nothing.
+NO_REGION = "-"
+
+
 def region_prefix(actor: Actor) -> str | None:
     """The prefix lists filter by; None means the whole city."""
     if actor.role in CITY_WIDE:
         return None
     if actor.role in SCOPED and actor.region_code:
         return actor.region_code
-    return "\x00"  # matches nothing
+    return NO_REGION
 
 
 def may_read_registry(actor: Actor) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -514,8 +515,13 @@ def read_gazetteer_csv(path: str | Path) -> list[GazetteerEntry]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gb18030")
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+        records = list(reader)
+    except csv.Error as exc:  # a line break in an unquoted cell, a NUL …
+        problem = ImportProblem(reader.line_num or 1, "file", f"not readable as CSV: {exc}")
+        raise ImportRejected([problem], what="line") from exc
     missing = [c for c in ("name", "kind", "lon", "lat") if c not in header]
     if missing:
         raise ImportRejected(
@@ -523,7 +529,7 @@ def read_gazetteer_csv(path: str | Path) -> list[GazetteerEntry]:
         )
     problems: list[ImportProblem] = []
     rows: list[tuple[int, GazetteerEntry]] = []
-    for line, record in enumerate(reader, start=2):
+    for line, record in enumerate(records, start=2):
         props = {(k or "").strip(): v for k, v in record.items()}
         if not any((v or "").strip() for v in props.values() if isinstance(v, str)):
             continue  # blank line (Excel leaves them at the end)

@@ -250,20 +250,23 @@ def _escalate(ctx: CityLoop, s: Session, case: DisputeRow, by: str, why: str, no
 
 
 def sweep(ctx: CityLoop, actor: Actor | None = None) -> int:
-    """Escalate every active case whose level's time ran out (run by a scheduler or by hand)."""
-    if actor is not None:
-        require(actor, {*access.COMMUNITY_STAFF}, "escalate overdue cases")
+    """Escalate every active case whose level's time ran out (run by a scheduler or by hand).
+    By hand: an administrator sweeps the city, a supervisor only their own area; a grid worker
+    mediates cases but does not sweep (403)."""
     now = ctx.clock.now()
+    overdue = [
+        DisputeRow.status.in_(["open", "mediating"]),
+        DisputeRow.due_at < now,
+        DisputeRow.level != "district",
+    ]
+    if actor is not None:
+        require(actor, {Role.ADMIN, Role.SUPERVISOR}, "escalate overdue cases")
+        if (prefix := access.region_prefix(actor)) is not None:
+            overdue.append(starts_with(DisputeRow.region_code, prefix))
     n = 0
     with ctx.uow() as uow:
         s = uow.session
-        rows = s.execute(
-            select(DisputeRow).where(
-                DisputeRow.status.in_(["open", "mediating"]),
-                DisputeRow.due_at < now,
-                DisputeRow.level != "district",
-            )
-        ).scalars()
+        rows = s.execute(select(DisputeRow).where(*overdue)).scalars()
         for case in rows:
             _escalate(ctx, s, case, "系统", "调解期限届满未化解，自动上移", now)
             n += 1

@@ -42,6 +42,7 @@ from cityloop.domain.errors import InvalidCommand, PermissionDenied
 from cityloop.domain.orders import Actor
 from cityloop.domain.privacy import mask_id_number, mask_name, mask_phone
 from cityloop.geo.regions import ImportProblem, ImportRejected
+from cityloop.importers import check_cells, csv_records
 from cityloop.services.context import CityLoop
 from cityloop.store.models import RegionRow, UserRow, utcnow
 from cityloop.store.prefix import starts_with
@@ -87,6 +88,7 @@ def read_table(name: str, data: bytes) -> list[Row]:
             cells = {h: _cell(v) for h, v in zip(header, values, strict=False) if h}
             if any(cells.values()):
                 out.append((i, cells))
+        check_cells(out)
         return out
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -96,13 +98,7 @@ def read_table(name: str, data: bytes) -> list[Row]:
             continue
     else:
         raise ImportRejected([ImportProblem(0, "file", "not UTF-8 or GB18030 text")], "row")
-    reader = csv.DictReader(io.StringIO(text))
-    rows_: list[Row] = []
-    for i, raw in enumerate(reader, start=2):
-        values = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k}
-        if any(values.values()):
-            rows_.append((i, values))
-    return rows_
+    return csv_records(text)[1]
 
 
 def _cell(v: Any) -> str:
@@ -572,7 +568,7 @@ def list_residents(ctx: CityLoop, actor: Actor, f: ResidentFilters) -> dict[str,
             exists().where(CareTagRow.resident_id == ResidentRow.id, CareTagRow.tag == f.tag)
         )
     if f.name:
-        stmt = stmt.where(ResidentRow.name.contains(f.name))
+        stmt = stmt.where(ResidentRow.name.contains(f.name, autoescape=True))
     if f.household_id:
         stmt = stmt.where(ResidentRow.household_id == f.household_id)
     if f.min_age is not None:
@@ -801,6 +797,9 @@ def _record(
     )
 
 
+_FLAGS = frozenset({"party_member", "active"})
+
+
 def update_resident(
     ctx: CityLoop, actor: Actor, resident_id: int, changes: dict[str, Any], version: int | None
 ) -> dict[str, Any]:
@@ -870,6 +869,10 @@ def update_resident(
                     raise InvalidCommand("residence", f"one of {', '.join(RESIDENCE)}")
                 if field == "name" and not str(value or "").strip():
                     raise InvalidCommand("name", "required")
+                if value is None:  # null clears a text field; a yes/no needs an answer
+                    if field in _FLAGS:
+                        raise InvalidCommand(field, "true or false, not null")
+                    value = ""
                 old = getattr(r, field)
                 if old == value:
                     continue

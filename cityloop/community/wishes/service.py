@@ -36,7 +36,7 @@ def _community_households(s: Session, community: str) -> int:
     return s.execute(
         select(func.count())
         .select_from(HouseholdRow)
-        .where(HouseholdRow.grid_code.startswith(community), lived_in)
+        .where(starts_with(HouseholdRow.grid_code, community), lived_in)
     ).scalar_one()
 
 
@@ -164,12 +164,12 @@ def list_wishes(
             resident, _ = resident_of(s, actor)
             stmt = stmt.where(WishRow.community_code == access.community_of(resident.grid_code))
         elif actor.role in access.SCOPED:
-            prefix = (actor.region_code or "\x00")[:12]
+            prefix = (actor.region_code or access.NO_REGION)[:12]
             stmt = stmt.where(starts_with(WishRow.community_code, prefix))
         elif actor.role not in access.CITY_WIDE:
             raise PermissionDenied("无权查看心愿墙 not for this role")
         if community:
-            stmt = stmt.where(WishRow.community_code.startswith(community))
+            stmt = stmt.where(starts_with(WishRow.community_code, community))
         if status:
             stmt = stmt.where(WishRow.status == status)
         views = [_view(ctx, s, actor, w) for w in s.execute(stmt.limit(200)).scalars()]
