@@ -145,9 +145,7 @@ class Settings(BaseSettings):
     notify_dingtalk_webhooks: dict[str, str] = Field(default_factory=dict)
     notify_dingtalk_secrets: dict[str, str] = Field(default_factory=dict)  # same keys: 加签
     notify_resident_events: list[str] = Field(default_factory=lambda: ["intake", "reply"])
-    notify_accept_timeout: str = "2h"  # dispatched and not accepted after this → 签收超时
     notify_max_attempts: int = 6  # deliveries tried before a message is given up
-    notify_lookback_hours: int = 24  # deadline sweeps look this far back (no floods at start)
     metrics_token: str = ""  # GET /metrics needs "Authorization: Bearer <token>" when set
     # Without a token, only these client addresses may read /metrics.
     metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])

@@ -20,10 +20,17 @@ def _system_actor() -> Any:
 
 
 def deadlines(ctx: CityLoop) -> dict[str, Any]:
-    """签收超时, 预警, 超期. Per-step deadlines join here when the clock issue lands them."""
-    from cityloop.operations.deadline_sweep import sweep_deadlines
+    """签收超时, 预警, 超期: the per-step timers swept (services/step_sweeper.py) and each
+    step that entered warning or overdue in this sweep told once (operations/step_notices)."""
+    from cityloop.operations.notify.service import emit
+    from cityloop.operations.step_notices import publish_overdue, step_notices
+    from cityloop.services.step_sweeper import sweep_steps
 
-    return sweep_deadlines(ctx)
+    swept = sweep_steps(ctx)
+    notices, live = step_notices(ctx, swept.warned, swept.overdue)
+    told = emit(ctx, notices)
+    publish_overdue(ctx, live)
+    return {**swept.as_dict(), "messages": told}
 
 
 def notify(ctx: CityLoop) -> dict[str, Any]:
