@@ -83,6 +83,11 @@ class SecurityHeaders:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
+    from cityloop.services import attachments
+
+    attachments.configure(
+        settings.attachment_hosts, settings.signing_key(), settings.download_link_seconds
+    )
     app.add_middleware(SecurityHeaders, settings=settings)
     if settings.api_docs:
         _local_docs(app)
@@ -99,10 +104,12 @@ _DOCS_PAGE = """<!doctype html>
 
 
 def _local_docs(app: FastAPI) -> None:
-    """Swagger UI from the swagger-ui-bundle package, started by a file (CSP: no inline)."""
-    from swagger_ui_bundle import swagger_ui_path
+    """Swagger UI 5 (OpenAPI 3.1) from the swagger-ui-py package's files, started by a file
+    (CSP: no inline script)."""
+    import swagger_ui
 
-    app.mount("/docs-assets/vendor", StaticFiles(directory=swagger_ui_path), name="docs-vendor")
+    vendor = Path(swagger_ui.__file__).parent / "static"
+    app.mount("/docs-assets/vendor", StaticFiles(directory=vendor), name="docs-vendor")
     app.mount("/docs-assets", StaticFiles(directory=ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)

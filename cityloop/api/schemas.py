@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cityloop.domain.statuses import Channel, Rating, Urgency
+from cityloop.services import attachments
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -21,6 +22,17 @@ class Attachment(BaseModel):
     url: str = Field(max_length=1000)
     content_type: str = Field(default="application/octet-stream", max_length=100)
     size: int | None = Field(default=None, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _safe_url(cls, v: str) -> str:
+        # No javascript:, data: or foreign hosts behind a link the console renders.
+        if not attachments.url_allowed(v):
+            raise ValueError(
+                "只允许本系统上传的附件或已配置主机的 https 地址 "
+                "relative, or https to a configured host"
+            )
+        return v.strip()
 
 
 class AppealCreate(BaseModel):

@@ -15,7 +15,7 @@ from cityloop.domain.orders import Actor
 from cityloop.domain.privacy import mask_address, mask_name, mask_phone, mask_text
 from cityloop.domain.statuses import WITH_DEPARTMENT, Action, OrderStatus, Role
 from cityloop.domain.steps import Step, StepTimer, reply_blockers
-from cityloop.services import steps
+from cityloop.services import attachments, steps
 from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import clock_of, reading
 from cityloop.services.order_scope import (
@@ -301,7 +301,13 @@ def _appeal_view(a: AppealRow, unmasked: bool, names: list[str] | None = None) -
         "reporter_phone": a.reporter_phone if unmasked else mask_phone(a.reporter_phone),
         "received_at": a.received_at,
         "location_status": a.location_status,
-        "attachments": a.attachments,
+        # Signed, expiring links: the console's <img> sends no bearer token.
+        "attachments": [
+            {**m, "download_url": attachments.download_url(str(m.get("url", "")))}
+            if isinstance(m, dict)
+            else m
+            for m in a.attachments or []
+        ],
         "understanding": a.understanding,
     }
 

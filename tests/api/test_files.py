@@ -12,7 +12,7 @@ def test_photo_upload_then_download_and_attach(client, users: Users):
     assert r.status_code == 201, r.text
     meta = r.json()
     assert meta["content_type"] == "image/png" and meta["size"] == len(PNG)
-    got = client.get(meta["url"])
+    got = client.get(meta["download_url"])  # anonymous: through the signed link
     assert got.status_code == 200 and got.content == PNG
     body = {
         "channel": "web",
@@ -74,3 +74,62 @@ def test_admin_imports_files_over_http(client, users: Users):
         files={"file": ("d.csv", depts, "text/csv")},
     )
     assert denied.status_code == 403
+
+
+PDF = b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF"
+
+
+def test_downloads_need_a_session_or_a_signed_link(client, users: Users, ctx):
+    meta = client.post("/api/v1/attachments", files={"file": ("a.png", PNG, "image/png")}).json()
+    assert client.get(meta["url"]).status_code == 401  # anonymous, no link
+    assert client.get(meta["download_url"]).content == PNG  # the signed link
+    assert client.get(meta["url"], headers=users.headers("cg")).status_code == 200
+    forged = meta["download_url"].replace("sig=", "sig=0")
+    assert client.get(forged).status_code == 401
+    from cityloop.services import attachments
+
+    ident = meta["url"].rsplit("/", 1)[1]
+    old = attachments.download_url(meta["url"], now=0)  # expired long ago
+    assert "exp=" in old and client.get(old).status_code == 401
+    assert not attachments.link_valid(ident, None, None)
+
+
+def test_served_sandboxed_non_images_as_downloads(client, users: Users):
+    pdf = client.post("/api/v1/attachments", files={"file": ("x.pdf", PDF)}).json()
+    r = client.get(pdf["download_url"])
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"].startswith("attachment")
+    assert r.headers["content-security-policy"].startswith("sandbox")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    img = client.get(
+        client.post("/api/v1/attachments", files={"file": ("a.png", PNG)}).json()["download_url"]
+    )
+    assert img.headers["content-disposition"].startswith("inline")
+    assert img.headers["content-security-policy"].startswith("sandbox")
+    # A RIFF file that is not WebP (WAV, AVI) is not an image.
+    wav = client.post(
+        "/api/v1/attachments", files={"file": ("a.webp", b"RIFF\x00\x00\x00\x00WAVEfmt ")}
+    )
+    assert wav.status_code == 422
+
+
+def test_attachment_urls_only_relative_or_https_to_configured_hosts(client, ctx):
+    def appeal(url: str) -> int:
+        body = {
+            "channel": "web",
+            "content": "小区门口井盖松动，走上去晃动，很危险。",
+            "reporter_phone": "13512345678",
+            "attachments": [{"name": "x", "url": url}],
+        }
+        return client.post("/api/v1/appeals", json=body).status_code
+
+    for bad in (
+        "javascript:alert(document.cookie)",
+        " JavaScript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "//evil.example/x.png",
+        "http://cdn.example/x.png",
+        "https://evil.example/x.png",
+    ):
+        assert appeal(bad) == 422, bad
+    assert appeal("/api/v1/attachments/abc") == 201

@@ -55,7 +55,7 @@ export const HOME_BY_ROLE: Record<string, string> = {
   leader: '/screen',
   resident: '/portal',
   security_admin: '/admin/users',
-  auditor: '/account',
+  auditor: '/admin/audit',
 }
 
 export function homeFor(role: string | undefined): string {

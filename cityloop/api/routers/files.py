@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 
-from cityloop.api.deps import Ctx, require_roles
+from cityloop.api.deps import Ctx, OptionalActor, require_roles
 from cityloop.audit.changes import audited_change
 from cityloop.domain.statuses import Role
 from cityloop.importers import read_csv, read_rules
@@ -34,19 +34,41 @@ async def upload(file: UploadFile, ctx: Ctx) -> dict[str, Any]:
     return {
         "name": stored.name,
         "url": stored.url,
+        "download_url": attachments.download_url(stored.url),
         "content_type": stored.content_type,
         "size": stored.size,
     }
 
 
 @router.get("/attachments/{ident}", operation_id="getAttachment")
-def download(ident: str, ctx: Ctx) -> FileResponse:
+def download(
+    ident: str,
+    ctx: Ctx,
+    actor: OptionalActor,
+    exp: Annotated[int | None, Query(ge=0, le=10**11)] = None,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
+) -> FileResponse:
+    """An attachment, for a signed-in user or with the signed, expiring link that order
+    details and the upload hand out (`download_url`). Served sandboxed: images inline, other
+    types (PDF) only as downloads, never rendered as a page of this origin."""
     found = attachments.find(ctx, ident)
     if found is None:
         raise HTTPException(404, "未找到附件 no such attachment")
+    if actor is None and not attachments.link_valid(ident, exp, sig):
+        raise HTTPException(
+            401, "请先登录或使用有效的下载链接 sign in or use a valid download link"
+        )
     path, content_type = found
+    disposition = "inline" if content_type.startswith("image/") else "attachment"
     return FileResponse(
-        path, media_type=content_type, headers={"Cache-Control": "private, max-age=86400"}
+        path,
+        media_type=content_type,
+        headers={
+            "Cache-Control": "private, max-age=300",
+            "Content-Disposition": f'{disposition}; filename="{path.name}"',
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
