@@ -419,3 +419,12 @@ def test_open_working_timers_are_recomputed_on_a_new_calendar(client, users, ctx
     # The next working day after the National Day week is Thursday 2026-10-08.
     assert _at(after["due_at"]) == datetime(2026, 10, 8, 11, 0, tzinfo=SH)
     assert after["started_at"] == before["started_at"]
+
+
+def test_urgent_without_an_urgent_rule_limit_gets_the_urgent_setting(client, users, ctx, clock):
+    # 环境保护 has only a normal limit (5 working days): urgent still means 24 natural hours.
+    body = _appeal(client, users, ctx, "环境保护/噪声污染/施工噪音", urgency="urgent")
+    assert body["status"] == "dispatched"
+    assert _at(body["due_at"]) == clock.now() + timedelta(hours=24)
+    order = _order(client, users, body["work_order_id"])
+    assert order["time_limit"] == "24h@natural"
