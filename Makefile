@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The fuzzing stage's own scratch database (dropped and rebuilt on every run).
+PG_FUZZ_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/fuzz
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres test-deploy test-web e2e browser nginx bench clean
+.PHONY: install demo test lint typecheck test-sqlite test-postgres test-deploy test-web e2e fuzz browser nginx bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +31,7 @@ demo: install
 
 ## Lint, type-check, the whole suite on SQLite and on PostgreSQL, then the console's unit
 ## and browser tests
-test: install lint typecheck test-sqlite test-postgres test-deploy test-web e2e
+test: install lint typecheck test-sqlite test-postgres test-deploy fuzz test-web e2e
 
 lint:
 	$(BIN)/ruff check cityloop tests bench
@@ -47,6 +49,12 @@ test-postgres:
 # scratch database beside PG_TEST_URL's (tests/deployment; deploy/nginx/cityloop.conf).
 test-deploy: install nginx
 	CITYLOOP_DEPLOY_TEST=1 CITYLOOP_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider tests/deployment
+
+# schemathesis over the whole OpenAPI document, as anonymous and six roles, against a served
+# demo city on PostgreSQL; fails on any 5xx, dropped connection or answer the document does not
+# declare (tests/fuzz/run_fuzz.py; docs/RELIABILITY.md, "Fuzzing").
+fuzz: install
+	$(BIN)/python tests/fuzz/run_fuzz.py --database-url $(PG_FUZZ_URL)
 
 # Debian's nginx for the deployment test (the same package the docs deploy).
 nginx:
