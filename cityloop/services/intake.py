@@ -6,6 +6,7 @@ Idempotent on (channel, external_id): a channel's own id is never taken twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -15,13 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cityloop.domain.errors import InvalidCommand
-from cityloop.domain.orders import Actor, Command, WorkOrder
+from cityloop.domain.orders import Actor, Command, OrderEvent, WorkOrder
 from cityloop.domain.statuses import CHANNEL_LABELS, Action, Channel, Urgency
-from cityloop.domain.urgency import detect_urgency
+from cityloop.services import escalation
 from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
 from cityloop.services.routing import decide
+from cityloop.services.steps import completion_limit
 from cityloop.services.understanding import PLACE_CONFIDENT
+from cityloop.services.urgency import judge_urgency, urgency_record, with_category
 from cityloop.store.fast_insert import AlreadyReceived, insert_order
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
 from cityloop.store.repositories import event_values, order_from_row, order_to_row
@@ -42,6 +45,7 @@ class AppealInput:
     reporter_phone: str | None = None
     category_code: str | None = None
     urgency: Urgency | None = None
+    life_safety: bool = False  # the operator marked it 生命安全
     attachments: list[dict[str, Any]] = field(default_factory=list)
     external_id: str | None = None
     reporter_user_id: int | None = None
@@ -64,6 +68,7 @@ class IntakeResult:
     due_at: datetime | None
     routing: dict[str, Any]
     understanding: dict[str, Any] | None = None
+    life_safety: bool = False
 
 
 @dataclass
@@ -81,6 +86,9 @@ class AppealDraft:
     # Set when the appeal joins an open order about the same incident instead of opening one:
     # (order id, score, reasons, actor, at); the link event is recorded once the number is known.
     link: tuple[int, float, str, Actor, datetime] | None = None
+    # Run by the write once the order's id is known, with the events it wrote (step timers
+    # of a new order, urgency raised on a joined one): services/escalation.py.
+    after: list[escalation.AfterWrite] = field(default_factory=list)
 
     @property
     def linked_to(self) -> int | None:
@@ -103,6 +111,7 @@ class AppealDraft:
             due_at=self.order.due_at,
             routing=self.routing,
             understanding=self.appeal.understanding,
+            life_safety=bool(self.row.life_safety),
         )
 
 
@@ -173,11 +182,11 @@ def draft_appeal(
     by_level = {ref.regions[c].level: c for c in ref.region_ancestry(grid_code) if c in ref.regions}
 
     text = f"{data.title} {data.content}".strip()
-    urgent_phrase = None
-    if data.urgency is not None:
-        urgency = data.urgency
-    else:
-        urgency, urgent_phrase = detect_urgency(text)
+    # Highest of the operator's choice, the category's default and the text (a replay keeps
+    # the urgency it records); raised again below if the model picks an urgent category.
+    replay = data.received_at is not None
+    judged = judge_urgency(ref, text, data.urgency, data.category_code, replay=replay)
+    urgency = judged.level
 
     suggester = mind.suggester() if mind is not None and not data.category_code else None
     suggestions = suggester.suggest(text) if suggester else []
@@ -209,6 +218,11 @@ def draft_appeal(
         ),
     )
     received_at = data.received_at or ctx.clock.now()
+    judged = with_category(ref, judged, decision.category_code, replay=replay)
+    if judged.level is not urgency:
+        urgency = judged.level
+    life_safety = bool(data.life_safety or judged.life_safety)
+    urgent = life_safety or urgency is Urgency.URGENT
 
     linked: tuple[int, float, str] | None = None
     if (
@@ -228,8 +242,7 @@ def draft_appeal(
 
     ticket_no = ""  # taken by the write, in the order appeals are recorded (_write)
     routing = decision.as_record(ref.rule_version)
-    if urgent_phrase:
-        routing["urgent_phrase"] = urgent_phrase
+    routing.update(urgency_record(judged))
     if "place" in understood:
         routing["place"] = understood["place"]
     appeal = AppealRow(
@@ -248,19 +261,26 @@ def draft_appeal(
         reporter_user_id=data.reporter_user_id,
         category_code=decision.category_code,
         category_source=decision.category_source,
-        urgency=urgency.value,
+        urgency=Urgency.URGENT.value if urgent else urgency.value,
+        life_safety=life_safety,
         attachments=data.attachments,
         received_at=received_at,
         understanding=understood or None,
     )
     if linked is not None:
-        return _linked_draft(ctx, appeal, routing, linked, actor, received_at)
+        draft = _linked_draft(ctx, appeal, routing, linked, actor, received_at)
+        if urgent:  # an urgent appeal makes the order it joins urgent, from this moment
+            draft.after.append(escalation.raise_urgency(ctx, appeal, actor, received_at))
+        return draft
 
     order = WorkOrder.receive(ticket_no, received_at, actor, note=_receipt_note(data))
     system = Actor.system()
     street = by_level.get("street")
     if decision.auto_dispatch:
         assert decision.rule is not None and decision.time_limit is not None
+        # Urgent orders run on the urgent (natural-clock) limit, never the normal one
+        # (services/steps.completion_limit), whatever raised the urgency after routing.
+        decision.time_limit = completion_limit(ctx, decision.rule, urgent)
         due, warn = deadline(ctx, received_at, decision.time_limit)
         order.execute(
             Command(
@@ -278,6 +298,11 @@ def draft_appeal(
         )
     else:
         order.execute(Command(Action.SUBMIT, received_at, note=decision.reason), system)
+    handoffs: list[dict[str, Any]] = []
+    if life_safety:
+        agencies = escalation.handoff_agencies(ctx, ref, decision.category_code)
+        handoffs = escalation.handoffs(agencies, received_at, "生命安全事项，受理即联动")
+        escalation.record_handoffs(order, handoffs, received_at)
 
     row = WorkOrderRow(
         ticket_no=ticket_no,
@@ -285,7 +310,9 @@ def draft_appeal(
         title=data.title or data.content[:30],
         content=data.content,
         category_code=decision.category_code,
-        urgency=urgency.value,
+        urgency=Urgency.URGENT.value if urgent else urgency.value,
+        life_safety=life_safety,
+        handoffs=handoffs or None,
         grid_code=grid_code,
         community_code=by_level.get("community"),
         street_code=street,
@@ -296,7 +323,9 @@ def draft_appeal(
         routing=routing,
         updated_at=utcnow(),
     )
-    return AppealDraft(order, row, appeal, routing, ticket_day(ctx.local(received_at)))
+    draft = AppealDraft(order, row, appeal, routing, ticket_day(ctx.local(received_at)))
+    draft.after.append(escalation.new_order_steps(ctx, urgent))
+    return draft
 
 
 def _linked_draft(
@@ -342,15 +371,15 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
         ticket = draft.appeal.ticket_no = take_ticket(conn, draft.ticket_day)
         note = f"同一事件的新诉求 {ticket}（{reasons}）"
         draft.order.record(Action.LINK, at, actor, note, appeal_ticket=ticket, score=score)
-        draft.appeal.work_order_id = draft.linked_to
+        order_id = draft.link[0]
+        draft.appeal.work_order_id = order_id
         draft.appeal.id = conn.execute(
             _INSERT_APPEAL, _columns(draft.appeal, _APPEALS)
         ).scalar_one()
-        conn.execute(
-            _INSERT_EVENTS,
-            [event_values(draft.linked_to, e) for e in draft.order.new_events],
-        )
+        written = list(draft.order.new_events)
+        conn.execute(_INSERT_EVENTS, [event_values(order_id, e) for e in written])
         draft.order.new_events.clear()
+        _after(conn, draft, order_id, written)
         return
     if conn.dialect.name != "postgresql":  # PostgreSQL's one statement takes it itself
         _number(draft, take_ticket(conn, draft.ticket_day))
@@ -361,7 +390,8 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
         {"department_code": a.department_code, "role": a.role, "state": a.state, "note": a.note}
         for a in row.assignments
     ]
-    events = [event_values(0, e) for e in draft.order.new_events]
+    written = list(draft.order.new_events)
+    events = [event_values(0, e) for e in written]
     draft.order.new_events.clear()
     if conn.dialect.name == "postgresql":
         row.id, draft.appeal.id, ticket = insert_order(
@@ -374,6 +404,7 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
         )
         _number(draft, ticket)
         draft.appeal.work_order_id = row.id
+        _after(conn, draft, row.id, written)
         return
     row.id = conn.execute(_INSERT_ORDER, _columns(row, _ORDERS)).scalar_one()
     if assignments:
@@ -382,6 +413,15 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
     draft.appeal.id = conn.execute(_INSERT_APPEAL, _columns(draft.appeal, _APPEALS)).scalar_one()
     if events:
         conn.execute(_INSERT_EVENTS, [{**e, "work_order_id": row.id} for e in events])
+    _after(conn, draft, row.id, written)
+
+
+def _after(
+    conn: Connection, draft: AppealDraft, order_id: int, written: Sequence[OrderEvent]
+) -> None:
+    for hook in draft.after:
+        hook(conn, order_id, written)
+    draft.after.clear()
 
 
 def _number(draft: AppealDraft, ticket: str) -> None:
