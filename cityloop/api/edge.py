@@ -121,13 +121,15 @@ def _is_a(kind: type, annotation: Any) -> bool:
     return any(_is_a(kind, a) for a in args if a is not type(None))
 
 
-_shapes: dict[int, _RouteShape] = {}
+_SHAPE = "_cityloop_edge_shape"
 
 
 def _shape(route: APIRoute) -> _RouteShape:
-    shape = _shapes.get(id(route))
+    """The route's shape, computed at its first request and kept on the route itself."""
+    shape: _RouteShape | None = getattr(route, _SHAPE, None)
     if shape is None:
-        shape = _shapes[id(route)] = _RouteShape(route)
+        shape = _RouteShape(route)
+        setattr(route, _SHAPE, shape)
     return shape
 
 
