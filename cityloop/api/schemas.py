@@ -88,6 +88,9 @@ class RoutingView(BaseModel):
     rule_version: int | None = None
     suggestions: list[dict[str, Any]] = []
     urgent_phrase: str | None = None
+    # Who judged the urgency and why (services/urgency.urgency_record): level, life_safety,
+    # source (operator | category | text), reason (hazard or near-miss code), evidence.
+    urgency: dict[str, Any] | None = None
     place: dict[str, Any] | None = None
     linked_to: int | None = None
 

@@ -85,6 +85,8 @@ class CategoryRow(Base):
     level: Mapped[int] = mapped_column(Integer)
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     path: Mapped[str] = mapped_column(String(400), unique=True)
+    # normal | urgent | life_safety; NULL inherits the parent's (u0001).
+    default_urgency: Mapped[str | None] = mapped_column(String(12))
 
 
 class RuleSetRow(Base):
