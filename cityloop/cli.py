@@ -102,7 +102,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     }
     try:
         if several:
-            status = serve_workers(WorkerSpec(app, host, port, options), workers)
+            status = serve_workers(
+                WorkerSpec(app, host, port, options), workers, on_stop=children.terminate
+            )
             if status:
                 raise typer.Exit(status)
         else:

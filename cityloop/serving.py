@@ -66,6 +66,7 @@ def serve_workers(
     workers: int,
     target: Callable[[WorkerSpec], None] = _worker,
     quick_exit_seconds: float = QUICK_EXIT_SECONDS,
+    on_stop: Callable[[], None] | None = None,
 ) -> int:
     """Run `workers` processes until SIGINT/SIGTERM; the exit status for the command."""
     # Bind (without listening) first: a port taken by another program fails here, once, with
@@ -101,6 +102,8 @@ def serve_workers(
                 log.warning("worker %s exited with %s; starting another", p.pid, p.exitcode)
                 procs[i] = start()
     finally:
+        if on_stop is not None:
+            on_stop()  # the caller's own children stop alongside the workers, not after
         for p, _ in procs:
             if p.is_alive():
                 p.terminate()  # uvicorn finishes the requests in flight on SIGTERM

@@ -35,6 +35,8 @@ def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before the request: nobody will signal
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Children:
@@ -46,10 +48,14 @@ class Children:
         log.info("started %s (pid %s)", name, p.pid)
         self.procs.append((name, p))
 
-    def stop(self, timeout: float = STOP_SECONDS) -> None:
+    def terminate(self) -> None:
+        """Ask every child to stop (SIGTERM) without waiting."""
         for _name, p in self.procs:
             if p.poll() is None:
                 p.terminate()
+
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        self.terminate()
         deadline = time.monotonic() + timeout
         for name, p in self.procs:
             try:

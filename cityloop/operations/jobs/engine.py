@@ -168,7 +168,7 @@ async def run_worker(
             concurrency=max(ctx.settings.jobs_concurrency, 1),
             wait=wait,
             delete_jobs="successful",  # run history is in job_runs; failures stay to be seen
-            shutdown_graceful_timeout=8.0,  # serve/demo stop within 10 s
+            shutdown_graceful_timeout=6.0,  # serve/demo stop within 10 s
             install_signal_handlers=install_signal_handlers,
         )
 

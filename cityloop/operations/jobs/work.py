@@ -156,7 +156,7 @@ def retrain(ctx: CityLoop) -> dict[str, Any]:
     if len(set(labels)) < 2:
         raise RuntimeError("need closed orders in at least two categories")
     version, report, _legend = train_and_register(texts, labels, ctx.settings.models_dir)
-    ctx.understanding.reload() if hasattr(ctx.understanding, "reload") else None
+    # Every worker picks the new active version up within its model cache's TTL (30 s).
     return {
         "version": version,
         "examples": len(texts),
