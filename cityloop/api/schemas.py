@@ -52,6 +52,9 @@ class AppealCreate(BaseModel):
     )
     category_code: str | None = Field(default=None, max_length=12)
     urgency: Urgency | None = None
+    life_safety: bool = Field(
+        default=False, description="生命安全: the operator marks a danger to life"
+    )
     attachments: list[Attachment] = Field(default_factory=list, max_length=10)
     external_id: str | None = Field(default=None, min_length=1, max_length=100)
 
@@ -110,6 +113,7 @@ class AppealAccepted(BaseModel):
     due_at: datetime | None
     routing: RoutingView
     understanding: dict[str, Any] | None = None
+    life_safety: bool = False
     next_step: str
 
 
@@ -146,6 +150,57 @@ class OrderSummary(BaseModel):
     sla: SlaView | None
     urge_count: int
     rating: str | None
+    life_safety: bool = False
+    next_due: NextDue | None = None
+    step_state: str | None = Field(
+        default=None, description="worst open step: running | warning | overdue"
+    )
+
+
+class Wording(BaseModel):
+    """A message in both languages, and as a code with parameters for the console."""
+
+    zh: str
+    en: str
+    code: str
+    params: dict[str, Any]
+
+
+class StepView(BaseModel):
+    """One step's timer (环节时限): dispatch, respond (签收), complete (办结), co_feedback."""
+
+    step: str
+    step_label: str
+    department_code: str | None
+    limit: str = Field(description="e.g. 10m@natural, 2h (working hours), 5d (working days)")
+    limit_label: dict[str, str]
+    clock: str = Field(description="natural | working")
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    finished_at: datetime | None
+    state: str = Field(
+        description="running | warning | overdue | done | done_late | missed | cancelled"
+    )
+    remaining_seconds: int = Field(
+        description="clock seconds left; negative: over (finished: the margin it ended with)"
+    )
+    remaining_text: Wording
+
+
+class NextDue(BaseModel):
+    step: str
+    department_code: str | None
+    due_at: datetime
+    state: str
+    remaining_text: Wording
+
+
+class HandoffView(BaseModel):
+    agency: str = Field(description="110 | 119 | 120 | 122")
+    to: str
+    at: datetime
+    note: str
 
 
 class AssignmentView(BaseModel):
@@ -208,6 +263,8 @@ class OrderDetail(OrderSummary):
     personal_data_masked: bool
     allowed_actions: list[str]
     may_reveal: bool
+    steps: list[StepView] = []
+    handoffs: list[HandoffView] = []
 
 
 class ActionRequest(BaseModel):

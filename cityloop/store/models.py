@@ -151,6 +151,10 @@ class WorkOrderRow(Base):
     content: Mapped[str] = mapped_column(Text)
     category_code: Mapped[str | None] = mapped_column(String(12))
     urgency: Mapped[str] = mapped_column(String(10))
+    # 生命安全: never left in a queue (top of the duty dispatcher's, natural clock); k0001.
+    life_safety: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Emergency hand-offs (110/119/120/122 联动): [{agency, to, at, note}]; k0001.
+    handoffs: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     grid_code: Mapped[str | None] = mapped_column(String(20), index=True)
     community_code: Mapped[str | None] = mapped_column(String(20))
     street_code: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -158,7 +162,7 @@ class WorkOrderRow(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     lead_department: Mapped[str | None] = mapped_column(String(40), index=True)
-    time_limit: Mapped[str | None] = mapped_column(String(10))
+    time_limit: Mapped[str | None] = mapped_column(String(24))  # e.g. 5d, 24h@natural
     rule_version: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(index=True)
     dispatched_at: Mapped[datetime | None]
@@ -168,7 +172,7 @@ class WorkOrderRow(Base):
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     warn_at: Mapped[datetime | None]
     reply_text: Mapped[str] = mapped_column(Text, default="")
-    pending_extension: Mapped[str | None] = mapped_column(String(10))
+    pending_extension: Mapped[str | None] = mapped_column(String(24))
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -226,6 +230,7 @@ class AppealRow(Base):
     category_code: Mapped[str | None] = mapped_column(String(12))
     category_source: Mapped[str] = mapped_column(String(12))  # operator | model | none
     urgency: Mapped[str] = mapped_column(String(10))
+    life_safety: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     attachments: Mapped[list[Any]]
     received_at: Mapped[datetime]
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
@@ -353,3 +358,4 @@ import cityloop.community.trust.store  # noqa: E402,F401
 import cityloop.open311.store  # noqa: E402,F401
 import cityloop.operations.store  # noqa: E402,F401
 import cityloop.sensing.store  # noqa: E402,F401
+import cityloop.store.steps  # noqa: E402,F401
