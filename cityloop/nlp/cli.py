@@ -177,11 +177,21 @@ def activate(
     except KeyError as exc:
         typer.secho(str(exc.args[0]), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
+    from sqlalchemy.exc import SQLAlchemyError
+
     from cityloop.audit.changes import record
     from cityloop.services.context import build_context
     from cityloop.settings import get_settings
 
     ctx = build_context(get_settings())
-    record(ctx, None, "config.model_activate", name, {"models_dir": str(registry.root)})
-    ctx.engine.dispose()
+    try:
+        record(ctx, None, "config.model_activate", name, {"models_dir": str(registry.root)})
+    except SQLAlchemyError as exc:  # a models folder used without the platform's database
+        typer.secho(
+            f"未记入审计日志（数据库不可用） not audited, database unavailable: {exc.orig!r}"[:300],
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    finally:
+        ctx.engine.dispose()
     typer.echo(f"active model: {name}")
