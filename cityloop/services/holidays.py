@@ -384,6 +384,7 @@ def _arranged_years(s: Session) -> set[int]:
 def list_year(ctx: CityLoop, year: int) -> dict[str, Any]:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidCommand("year", f"年份须在 {MIN_YEAR}–{MAX_YEAR} 之间")
+    source: str | None
     with ctx.uow() as uow:
         s = uow.session
         meta = s.get(HolidayYearRow, year)
