@@ -33,14 +33,14 @@ app.add_typer(report_app, name="report")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(sensing_app, name="sensing")
 app.add_typer(simulate_app, name="simulate")
-app.add_typer(audit_app, name="audit")
+app.add_typer(holidays_app, name="holidays")
+app.add_typer(deadlines_app, name="deadlines")
+import_app.command("holidays")(import_holidays)
 app.add_typer(jobs_app, name="jobs")
 app.command()(worker)
 app.command()(backup)
 app.command()(restore)
-app.add_typer(holidays_app, name="holidays")
-app.add_typer(deadlines_app, name="deadlines")
-import_app.command("holidays")(import_holidays)
+app.add_typer(audit_app, name="audit")
 
 
 def _context(settings: Settings | None = None):  # type: ignore[no-untyped-def]

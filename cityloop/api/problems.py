@@ -33,9 +33,20 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_of(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        # Each error's code is pydantic's (string_too_long, missing …) or the edge guard's
+        # (control_character, out_of_range): stable, for the console to word.
+        errors = [
+            {"field": _field_of(tuple(e["loc"])), "message": e["msg"], "code": e["type"]}
+            for e in exc.errors()
+        ]
         fields = ", ".join(sorted({e["field"] for e in errors}))
-        return problem(422, "输入有误 Invalid input", f"invalid field(s): {fields}", errors=errors)
+        return problem(
+            422,
+            "输入有误 Invalid input",
+            f"invalid field(s): {fields}",
+            code="invalid_input",
+            errors=errors,
+        )
 
     @app.exception_handler(InvalidCommand)
     async def _invalid(_: Request, exc: InvalidCommand) -> JSONResponse:
@@ -55,6 +66,8 @@ def install(app: FastAPI) -> None:
             action=exc.action,
             current_status=exc.status,
             allowed_actions=exc.allowed,
+            code=exc.code,
+            params=exc.params,
         )
 
     @app.exception_handler(PermissionDenied)

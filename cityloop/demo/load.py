@@ -8,6 +8,7 @@ are then written in batches.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,9 +36,9 @@ from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline, extend
 from cityloop.services.intake import AppealDraft, AppealInput, draft_appeal, save_draft
 from cityloop.services.orders import ActionInput, dispatch_payload
+from cityloop.services.step_sweeper import sweep_steps
 from cityloop.store.models import Base, RegionRow, UserRow, utcnow
 from cityloop.store.security_models import UserSecurityRow
-from cityloop.store.sequences import advance_sequences
 from cityloop.store.sequences import advance_sequences
 
 DEMO_PASSWORD = "cityloop-demo"
@@ -57,6 +58,15 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("auditor", "auditor", "安全审计员（只读审计日志）"),
 ]
 _LEVELS = {1: "city", 2: "district", 3: "street", 4: "community", 5: "grid"}
+# The demo's urgent matters that threaten life (生命安全): gas, fire, people trapped, live wires.
+LIFE_SAFETY_PATHS = frozenset(
+    {
+        "水电气/燃气/燃气泄漏",
+        "市场监管/特种设备/电梯困人",
+        "公共安全/消防安全/火灾隐患",
+        "水电气/供电/电力设施隐患",
+    }
+)
 _BATCH = 200
 MIN_TRAINING_ORDERS = 300
 
@@ -100,6 +110,9 @@ def build_demo(
         regions, build_gazetteer(regions, seed), taxonomy, now, count=appeals, seed=seed
     )
     stats = _replay(ctx, history, user_ids)
+    # Mark the steps the history left open as warning/overdue as of now (the job runner does
+    # it every minute afterwards).
+    sweep_steps(ctx)
     from cityloop.demo.community import load_community
 
     progress("社区数据库、心愿墙、随手拍、积分、调解 community data …")
@@ -116,8 +129,6 @@ def build_demo(
 
     # The history's urgent orders get their reports as if the job had run all along.
     trust += f"; {len(write_due(ctx, window=timedelta(days=60)))} flash reports"
-    # The bulk loads wrote explicit ids: the API's next insert must not collide with them.
-    advance_sequences(ctx.engine)
     model_note = ""
     if train_model:
         progress("用历史工单训练分类模型 training the category model on the history …")
@@ -296,6 +307,7 @@ def _replay_one(
         reporter_phone="13800000000" if mine else a.reporter_phone,
         category_code=category if at_once else None,
         urgency=Urgency(a.urgency),
+        life_safety=a.urgency == "urgent" and a.category_path in LIFE_SAFETY_PATHS,
         external_id=a.external_id,
         reporter_user_id=actors.resident_id if mine else None,
         received_at=a.received_at,
@@ -357,7 +369,9 @@ def _replay_one(
             extension=f"{o.extension_days}d",
         )
         approved = o.extension_requested_at + timedelta(hours=2)
-        if order.pending_extension and order.due_at and order.dispatched_at:
+        # Not answered yet: a request still waiting for the supervisor (待审批延期).
+        undecided = o.replied_at is None
+        if order.pending_extension and order.due_at and order.dispatched_at and not undecided:
             due, warn = extend(
                 ctx, order.dispatched_at, order.due_at, TimeLimit.parse(order.pending_extension)
             )
@@ -371,6 +385,13 @@ def _replay_one(
             )
     if o.urged and o.urged_at:
         run(o.urged_at, actors.leader, Action.URGE, note="请抓紧办理，按时答复群众")
+    if o.accepted_at and o.replied_at and zlib.crc32(a.external_id.encode()) % 13:
+        # Co-handlers give their feedback a third of the way to the reply; one order in
+        # thirteen hears nothing from them (counted against them as 未反馈).
+        feedback = o.accepted_at + (o.replied_at - o.accepted_at) / 3
+        for co in [x.department_code for x in order.assignments if x.role == "co" and x.active]:
+            co_handler = actors.handler(co)
+            run(feedback, co_handler, Action.CO_REPLY, note="已配合核查", department_code=co)
     run(o.replied_at, handler, Action.REPLY, note=o.reply_text or "已处理")
     if o.rating and o.rated_at:
         rating = Rating(o.rating)

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from cityloop.api.deps import Ctx, CurrentActor
+from cityloop.api.edge import CityDateTime
 from cityloop.api.schemas import ActionRequest, OrderDetail, OrderSummary, Page, RevealRequest
 from cityloop.domain.statuses import Action, OrderStatus
+from cityloop.domain.steps import Step
 from cityloop.services import orders
+from cityloop.services import watch as watch_lists
 from cityloop.services.orders import ActionInput, OrderFilters
+from cityloop.services.watch import Watch
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work-orders"])
 
@@ -23,10 +26,16 @@ def list_work_orders(
     category: str | None = Query(None, description="category code; includes sub-categories"),
     region: str | None = Query(None, description="district/street/community/grid code"),
     channel: str | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: CityDateTime | None = None,
+    received_to: CityDateTime | None = None,
     overdue: bool | None = None,
     q: str | None = Query(None, max_length=100, description="ticket number, title or content"),
+    watch: Watch | None = Query(
+        None, description="watch list: warning, overdue, dispatch_overdue, life_safety …"
+    ),
+    overdue_step: Step | None = Query(
+        None, description="with watch=overdue or warning: only this step"
+    ),
     sort: str = Query("-received_at", pattern=r"^-?(received_at|due_at)$"),
     page: int = Query(1, ge=1),
     page_size: int = Query(20, ge=1, le=200),
@@ -43,8 +52,17 @@ def list_work_orders(
         overdue=overdue,
         q=q,
         sort=sort,
+        watch=watch,
+        overdue_step=overdue_step,
     )
     return orders.list_orders(ctx, actor, filters, page, page_size)
+
+
+@router.get("/watch-counts", operation_id="watchCounts")
+def watch_counts(ctx: Ctx, actor: CurrentActor) -> dict[str, int]:
+    """Counts of every watch list (预警, 超期, 待审批延期, 已督办, 重办, 待回访, 待派单超时,
+    生命安全) within your jurisdiction, for the menu."""
+    return watch_lists.watch_counts(ctx, actor)
 
 
 @router.get("/{order_id}", response_model=OrderDetail, operation_id="getWorkOrder")
