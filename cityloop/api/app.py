@@ -60,7 +60,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     problems.install(app)
     identity_problems.install(app)  # after: its login answers carry codes
     # Request bodies bounded while they stream in, before any handler reads them.
-    app.add_middleware(BodyLimit, settings=ctx.settings)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, settings=ctx.settings)
     # Every answer gets a request id, every unexpected error a 500 problem; inside the security
     # headers and the access log, so that its 500 carries the one and is written to the other.
     app.add_middleware(RequestId)

@@ -187,8 +187,9 @@ def activate(
     try:
         record(ctx, None, "config.model_activate", name, {"models_dir": str(registry.root)})
     except SQLAlchemyError as exc:  # a models folder used without the platform's database
+        cause = getattr(exc, "orig", exc)
         typer.secho(
-            f"未记入审计日志（数据库不可用） not audited, database unavailable: {exc.orig!r}"[:300],
+            f"未记入审计日志（数据库不可用） not audited, database unavailable: {cause!r}"[:300],
             fg=typer.colors.YELLOW,
             err=True,
         )

@@ -190,7 +190,7 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
                 select(AppealRow).where(AppealRow.work_order_id == row.id).order_by(AppealRow.id)
             ).scalars()
         )
-        names = [a.reporter_name for a in appeals]
+        names = [a.reporter_name for a in appeals if a.reporter_name]
 
         def text(value: str | None) -> str | None:
             # Free text as the actor may see it: personal data masked unless unmasked.
@@ -289,7 +289,7 @@ def reveal(ctx: CityLoop, order_id: int, actor: Actor, reason: str) -> list[dict
 
 
 def _appeal_view(a: AppealRow, unmasked: bool, names: list[str] | None = None) -> dict[str, Any]:
-    names = names or [a.reporter_name]
+    names = names or ([a.reporter_name] if a.reporter_name else [])
     return {
         "id": a.id,
         "ticket_no": a.ticket_no,

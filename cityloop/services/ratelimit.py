@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import case
+from sqlalchemy import case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cityloop.services.context import CityLoop
@@ -99,7 +99,7 @@ def _db_hit(ctx: CityLoop, key: str, window_end: int, now: int) -> int:
     insert = postgresql.insert if ctx.engine.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(R).values(key=key, count=1, reset_at=window_end)
     current = R.reset_at > now  # the stored window is still running
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["key"],
         set_={
             "count": case((current, R.count + 1), else_=1),
@@ -107,10 +107,10 @@ def _db_hit(ctx: CityLoop, key: str, window_end: int, now: int) -> int:
         },
     ).returning(R.count)
     with ctx.engine.begin() as conn:
-        count = int(conn.execute(stmt).scalar_one())
+        count = int(conn.execute(upsert).scalar_one())
         if count == 1 and random.random() < 0.01:
             # Now and then sweep windows long over, so one-off addresses do not pile up.
-            conn.execute(R.__table__.delete().where(R.reset_at < now - 3600))
+            conn.execute(delete(R).where(R.reset_at < now - 3600))
     return count
 
 

@@ -350,10 +350,10 @@ def utcnow() -> datetime:
 
 # Feature packages keep their tables beside their code; importing them here registers the
 # tables on Base.metadata for Alembic and the tests.
-import cityloop.analytics.store  # noqa: E402,F401
 import cityloop.analytics.flash.store  # noqa: E402,F401
-import cityloop.community.store  # noqa: E402,F401
+import cityloop.analytics.store  # noqa: E402,F401
 import cityloop.community.groups.store  # noqa: E402,F401
+import cityloop.community.store  # noqa: E402,F401
 import cityloop.community.trust.store  # noqa: E402,F401
 import cityloop.open311.store  # noqa: E402,F401
 import cityloop.operations.store  # noqa: E402,F401
