@@ -12,10 +12,10 @@ from sqlalchemy import select
 from cityloop.community.groups import chats, registry
 from cityloop.community.groups.adapters import Incoming
 from cityloop.community.groups.labelled import load
-from cityloop.community.store import BuildingRow, EstateRow, HouseholdRow, HouseRow, ResidentRow
+from cityloop.community.store import BuildingRow, EstateRow, ResidentRow
+from cityloop.demo.trust import demo_estate
 from cityloop.domain.orders import Actor
 from cityloop.services.context import CityLoop
-from cityloop.store.models import UserRow
 
 # The labelled set's two 幸福里 building groups (1栋, 3栋) become the demo estate's first two
 # buildings; an estate with one building gets its second group as the estate-wide group.
@@ -26,13 +26,7 @@ def load_groups(ctx: CityLoop) -> str:
     staff = Actor.system()
     with ctx.uow() as uow:
         s = uow.session
-        estate_id = s.execute(
-            select(HouseRow.estate_id)
-            .join(HouseholdRow, HouseholdRow.house_id == HouseRow.id)
-            .join(ResidentRow, ResidentRow.household_id == HouseholdRow.id)
-            .join(UserRow, UserRow.id == ResidentRow.user_id)
-            .where(UserRow.username == "resident")
-        ).scalar()
+        estate_id = demo_estate(s)
         if estate_id is None:
             return "group chats: no demo estate"
         estate = s.get(EstateRow, estate_id)

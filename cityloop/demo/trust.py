@@ -10,6 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cityloop.community.store import HouseholdRow, HouseRow, ResidentRow
 from cityloop.community.trust import books, votes
@@ -47,18 +48,24 @@ def _months_back(today: date, n: int) -> date:
     return date(year, month, 1)
 
 
+def demo_estate(s: Session) -> int | None:
+    """The estate the demo `resident` account lives in (its trust books and groups)."""
+    found = s.execute(
+        select(HouseRow.estate_id)
+        .join(HouseholdRow, HouseholdRow.house_id == HouseRow.id)
+        .join(ResidentRow, ResidentRow.household_id == HouseholdRow.id)
+        .join(UserRow, UserRow.id == ResidentRow.user_id)
+        .where(UserRow.username == "resident")
+    ).scalar()
+    return None if found is None else int(found)
+
+
 def load_trust(ctx: CityLoop, password: str, seed: int = 7) -> str:
     rng = random.Random(seed * 17 + 3)
     staff = Actor.system()
     with ctx.uow() as uow:
         s = uow.session
-        found = s.execute(
-            select(HouseRow.estate_id)
-            .join(HouseholdRow, HouseholdRow.house_id == HouseRow.id)
-            .join(ResidentRow, ResidentRow.household_id == HouseholdRow.id)
-            .join(UserRow, UserRow.id == ResidentRow.user_id)
-            .where(UserRow.username == "resident")
-        ).scalar()
+        found = demo_estate(s)
         if found is None:
             return "trust property: no demo resident"
         estate_id = int(found)
