@@ -238,11 +238,6 @@ def _mark_answered(s: Session, group_id: int, fresh: list[ChatMessageRow]) -> No
         )
 
 
-def _visible_micro_grids(s: Session, actor: Actor) -> dict[int, MicroGridRow]:
-    rows = s.execute(select(MicroGridRow)).scalars()
-    return {m.id: m for m in rows if registry.may_see(actor, m)}
-
-
 def _message_view(r: ChatMessageRow, full: bool) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -309,7 +304,7 @@ def list_topics(
         raise InvalidCommand("status", f"状态只能是 {'、'.join(STATUS_LABELS)}")
     with ctx.uow() as uow:
         s = uow.session
-        mgs = _visible_micro_grids(s, actor)
+        mgs = registry.visible(s, actor)
         stmt = select(ChatTopicRow).where(ChatTopicRow.micro_grid_id.in_(list(mgs)))
         if status:
             stmt = stmt.where(ChatTopicRow.status == status)
@@ -408,7 +403,7 @@ def unanswered_questions(
     now = ctx.clock.now()
     with ctx.uow() as uow:
         s = uow.session
-        mgs = _visible_micro_grids(s, actor)
+        mgs = registry.visible(s, actor)
         rows = s.execute(
             select(ChatMessageRow, ChatGroupRow)
             .join(ChatGroupRow, ChatGroupRow.id == ChatMessageRow.group_id)

@@ -14,7 +14,6 @@ from cityloop.community.groups.store import (
     ChatGroupRow,
     ChatMessageRow,
     ChatTopicRow,
-    MicroGridRow,
 )
 from cityloop.domain.errors import InvalidCommand
 from cityloop.domain.orders import Actor
@@ -33,9 +32,7 @@ def overview(ctx: CityLoop, actor: Actor, level: str = "community") -> list[dict
     week = ctx.clock.now() - timedelta(days=7)
     with ctx.uow() as uow:
         s = uow.session
-        mgs = {
-            m.id: m for m in s.execute(select(MicroGridRow)).scalars() if registry.may_see(actor, m)
-        }
+        mgs = registry.visible(s, actor)
         rows: dict[str, dict[str, Any]] = defaultdict(
             lambda: {
                 "micro_grids": 0,

@@ -224,13 +224,18 @@ def view(s: Session, actor: Actor, mg: MicroGridRow) -> dict[str, Any]:
     }
 
 
-def list_micro_grids(ctx: CityLoop, actor: Actor) -> list[dict[str, Any]]:
+def visible(s: Session, actor: Actor) -> dict[int, MicroGridRow]:
+    """The micro-grids the actor sees, by id: their region's in SQL, then `may_see`."""
     stmt = select(MicroGridRow).order_by(MicroGridRow.code)
     if actor.role in READERS:
         if actor.role in access.SCOPED:
             stmt = stmt.where(starts_with(MicroGridRow.grid_code, actor.region_code or "-"))
     else:  # a resident leading a micro-grid sees their own
         stmt = stmt.where(MicroGridRow.leader_user_id == (actor.user_id or -1))
+    return {m.id: m for m in s.execute(stmt).scalars() if may_see(actor, m)}
+
+
+def list_micro_grids(ctx: CityLoop, actor: Actor) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
         s = uow.session
-        return [view(s, actor, m) for m in s.execute(stmt).scalars() if may_see(actor, m)]
+        return [view(s, actor, m) for m in visible(s, actor).values()]
