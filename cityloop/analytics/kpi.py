@@ -45,6 +45,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
     union_all,
 )
@@ -595,14 +596,16 @@ def _insert_rollup(q: _Q, pg: bool) -> None:
             for kind, col in (("accept", "accept_b"), ("reply", "reply_b"))
         )
     ).subquery("h")
-    for keys, group in _grouping(lambda d: t[f"m_{d}"], q.dims, [t.dayno], [], pg):
-        stmt = select(*keys, t.dayno, *sums).group_by(*group)
+    for keys, group, having in _grouping(lambda d: t[f"m_{d}"], q.dims, [t.dayno], [], pg):
+        stmt = select(*keys, t.dayno, *sums).group_by(*group).having(having)
         s.execute(
             insert(KpiDailyRow).from_select(["dim", "scope", "member", "dayno", *COUNTS], stmt)
         )
     htail = [hist.c.kind, hist.c.bucket]
-    for keys, group in _grouping(lambda d: hist.c[f"m_{d}"], q.dims, [hist.c.dayno], htail, pg):
-        hstmt = select(*keys, hist.c.dayno, *htail, func.count()).group_by(*group)
+    for keys, group, having in _grouping(
+        lambda d: hist.c[f"m_{d}"], q.dims, [hist.c.dayno], htail, pg
+    ):
+        hstmt = select(*keys, hist.c.dayno, *htail, func.count()).group_by(*group).having(having)
         s.execute(
             insert(KpiHistRow).from_select(
                 ["dim", "scope", "member", "dayno", "kind", "bucket", "n"], hstmt
@@ -620,10 +623,12 @@ def _rollup_sets() -> list[tuple[str | None, str]]:
 
 def _grouping(
     col: Callable[[str], Any], dims: tuple[str, ...], lead: list[Any], tail: list[Any], pg: bool
-) -> Iterator[tuple[list[Any], list[Any]]]:
-    """The (dim, scope, member) select columns and the GROUP BY of each rollup statement:
-    one statement with GROUPING SETS on PostgreSQL, where GROUPING()'s bit mask over the member
-    columns tells the sets apart; one statement per set elsewhere."""
+) -> Iterator[tuple[list[Any], list[Any], Any]]:
+    """The (dim, scope, member) select columns, the GROUP BY and the HAVING of each rollup
+    statement: one statement with GROUPING SETS on PostgreSQL, where GROUPING()'s bit mask over
+    the member columns tells the sets apart; one statement per set elsewhere. An order outside
+    every jurisdiction of a level (member '') belongs to no scope of it: kept, its '' scope
+    would collide with the city-wide rows."""
     sets = _rollup_sets()
 
     def members(level: str | None, dim: str) -> list[Any]:
@@ -632,7 +637,8 @@ def _grouping(
     if not pg:
         for level, dim in sets:
             scope = col(level) if level else literal("")
-            yield [literal(dim), scope, col(dim)], [*lead, *members(level, dim), *tail]
+            having = col(level) != "" if level else true()
+            yield [literal(dim), scope, col(dim)], [*lead, *members(level, dim), *tail], having
         return
     g = func.grouping(*(col(d) for d in dims))
 
@@ -645,7 +651,12 @@ def _grouping(
         case(*((g == mask(lv, d), col(lv)) for lv, d in sets if lv), else_=literal("")),
         case(*((g == mask(lv, d), col(d)) for lv, d in sets)),
     ]
-    yield keys, [func.grouping_sets(*(tuple_(*lead, *members(lv, d), *tail) for lv, d in sets))]
+    unscoped = [and_(g == mask(lv, d), col(lv) == "") for lv, d in sets if lv]
+    yield (
+        keys,
+        [func.grouping_sets(*(tuple_(*lead, *members(lv, d), *tail) for lv, d in sets))],
+        ~or_(*unscoped) if unscoped else true(),
+    )
 
 
 # -- the public reads -------------------------------------------------------------------------

@@ -284,3 +284,31 @@ def test_api_roles_and_drilldown(week: dict[str, int], api: TestClient, users: U
         "/api/v1/analytics/league", params={"month": "2026-11"}, headers=users.headers("admin")
     )
     assert lg.status_code == 200 and lg.json()["rows"][0]["rank"] == 1
+
+
+def test_rollup_keeps_an_order_outside_every_district_city_wide_only(
+    week: dict[str, int], api: TestClient, ctx: CityLoop, users: Users, clock: ManualClock
+) -> None:
+    # An appeal with no place has no district: it counts city-wide, in no district's scope,
+    # and the rollup (full, then the job's trailing window) must not trip over its '' member.
+    at(clock, 6, 16, 30)
+    body = {
+        "channel": "hotline",
+        "content": "市民来电反映问题，希望尽快处理。",
+        "reporter_phone": "13800000009",
+        "category_code": category(ctx, LAMP),
+    }
+    r = api.post("/api/v1/appeals", json=body, headers=users.headers("operator"))
+    assert r.status_code == 201, r.text
+    at(clock, 6, 17)
+    leader = users.actor("leader")
+    kpi.refresh_rollup(ctx, full=True)
+    kpi.refresh_rollup(ctx)
+    city = kpi.kpi_table(ctx, leader, "2026-11", "city")
+    assert city["source"] == "rollup"
+    assert city["rows"] == kpi.kpi_table(ctx, leader, "2026-11", "city", source="live")["rows"]
+    assert rows(city)["all"]["intake"] == 6
+    district = Actor(None, "区督办", Role.SUPERVISOR, region_code="990102")
+    scoped = kpi.kpi_table(ctx, district, "2026-11", "city")
+    assert rows(scoped)["all"]["intake"] == 5
+    assert scoped["rows"] == kpi.kpi_table(ctx, district, "2026-11", "city", source="live")["rows"]
