@@ -8,19 +8,30 @@
 // test-output/e2e/, and stops the server. Exit status 1 when a scenario fails.
 // Environment: CHROMIUM (default /usr/bin/chromium), CITYLOOP_BIN, E2E_APPEALS, E2E_ONLY.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
-import { scenarios } from './scenarios.mjs'
+import { scenarios as core } from './scenarios.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const require = createRequire(join(ROOT, 'web/package.json'))
 const { chromium } = require('playwright-core')
 const OUT = join(ROOT, 'test-output/e2e')
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+// Each area's scenarios live in scenarios/<area>.mjs (export const scenarios = [...]); they run
+// after the core ones, and a scenario marked `last: true` (it replaces shared data) runs at the end.
+async function allScenarios() {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios')
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort() : []
+  const extra = []
+  for (const f of files) extra.push(...(await import(join(dir, f))).scenarios)
+  const all = [...core, ...extra]
+  return [...all.filter((s) => !s.last), ...all.filter((s) => s.last)]
+}
+
 export const CHROME_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-dev-shm-usage']
 
 function python() {
@@ -102,20 +113,23 @@ async function main() {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROME_ARGS })
     const only = process.env.E2E_ONLY
     const shared = {}
-    for (const s of scenarios) {
+    for (const s of await allScenarios()) {
       if (only && !s.name.includes(only)) continue
       t0 = Date.now()
       const ctxs = []
+      const pageErrors = []
       const newPage = async (opts = {}) => {
         const c = await browser.newContext({ baseURL: base, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1440, height: 900 }, acceptDownloads: true, ...opts })
         ctxs.push(c)
         const p = await c.newPage()
         p.setDefaultTimeout(15000)
-        p.on('pageerror', (e) => console.log(`    [page error] ${e.message}`))
+        // An uncaught error in the console fails the scenario, after it has run to the end.
+        p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`))
         return p
       }
       try {
         await s.run({ base, newPage, shot: (page, name, opts) => page.screenshot({ path: join(OUT, `${name}.png`), ...opts }), shared, out: OUT })
+        if (pageErrors.length) throw new Error(`page errors:\n${pageErrors.join('\n')}`)
         passed++
         console.log(`  ✓ ${s.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
       } catch (e) {
