@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from cityloop.domain.statuses import Urgency
-from cityloop.domain.urgency import mood
+from cityloop.domain.urgency import danger_words, mood
 from cityloop.domain.urgency.cues import CUES, Cue
 from cityloop.domain.urgency.text import normalise
 
@@ -25,6 +25,7 @@ __all__ = [
     "parse_category_urgency",
     "raise_by_category",
     "read_text",
+    "read_text_rules",
 ]
 
 EVIDENCE_MAX = 60  # characters of the caller's words shown to the dispatcher
@@ -170,7 +171,26 @@ def detect_urgency(text: str) -> tuple[Urgency, str | None]:
 
 
 def read_text(text: str) -> TextReading:
-    """The danger the text shows now; failing that, the first near-miss and why it is one."""
+    """The danger the text shows now: the cues first, then the danger-words model where no
+    cue fired; failing both, the first near-miss and why it is one."""
+    read = read_text_rules(text)
+    if read.rank > _Rank.NORMAL:
+        return read
+    model = danger_words.shipped()
+    if model is None:
+        return read
+    norm = normalise(text)
+    if mood.text_handled(norm) or mood.text_consumer(norm) or mood.text_drill(norm):
+        return read
+    found = model.danger(norm)
+    if found is None:
+        return read
+    _, start, end = found
+    return TextReading(_Rank.URGENT, text[start:end].strip()[:EVIDENCE_MAX], "danger_words")
+
+
+def read_text_rules(text: str) -> TextReading:
+    """What the cues alone read in the text (the model is trained beside them)."""
     norm = normalise(text)
     handled = mood.text_handled(norm)
     consumer = mood.text_consumer(norm)
@@ -228,13 +248,15 @@ _INDOORS = (
     "电动车",
     "楼梯",
 )
-_FUMES = ("烟", "气味", "味道", "烧炭", "炭", "煤", "熏", "毒", "刺鼻", "气体", "燃气")
+_FUMES = ("烟", "气味", "味道", "烧炭", "炭", "煤", "熏", "毒", "刺鼻", "气体", "燃气", "烤火")
 
 
 def _weak_holds(cue: Cue, text: str, found: list[tuple[Cue, int, int]]) -> bool:
     """A weak cue stands when the rest of the text makes the danger plain."""
     if cue.hazard == "smoke":
         return not any(w in text for w in _BENIGN_SMOKE) and any(w in text for w in _INDOORS)
+    if cue.hazard == "irritant":
+        return not any(w in text for w in _BENIGN_SMOKE)
     if cue.hazard == "symptoms":
         return any(w in text for w in _FUMES)
     return len(found) > 1

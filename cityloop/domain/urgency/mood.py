@@ -21,37 +21,37 @@ CONSUMER = "consumer"
 PLANNED = "planned"
 
 # Right before the cue: "没有燃气泄漏", "电梯没困人", "不是着火".
-_NEGATION = re.compile(r"(?:没有|没|未|不是|并非|并没有|无(?![法人论奈]))[^，。！？\s]{0,2}$")
+NEGATION_RE = re.compile(r"(?:没有|没|未|不是|并非|并没有|无(?![法人论奈]))[^，。！？\s]{0,2}$")
 # A fear, a condition or a precaution: the danger has not happened.
-_HYPOTHESIS = re.compile(
+HYPOTHESIS_RE = re.compile(
     r"万一|如果|要是|假如|假设|一旦|倘若|(?<![哪恐])怕|担心|害怕|生怕|以免|防止|预防|避免|以防|防范|"
     r"会不会|可能会|容易|迟早|早晚会|哪天|下次|将来|以后(?![，。])|隐患|风险|建议"
 )
 # Inside the cue itself: "台风来了会倒在电线上".
-_HYPOTHESIS_IN_CUE = re.compile(r"会|可能|万一|如果|要是|担心|怕")
+HYPOTHESIS_IN_CUE_RE = re.compile(r"会|可能|万一|如果|要是|担心|怕")
 # Before the cue, in its sentence: a time that is over.
-_PAST_BEFORE = re.compile(
+PAST_BEFORE_RE = re.compile(
     r"去年|前年|那次|那回|那场|上次|上回|几年前|\d+年前|[一二两三四五六七八九十几]年前|那年|当年|"
-    r"前些年|前几年|上个月|上月|上周|上星期|前几天|前天|曾经|曾|以前|之前|过去|[一二三四五六七八九十\d]+月份"
+    r"前些年|前几年|上个月|上月|上周|上星期|前几天|前天|曾经|曾|以前|之前|(?<![晕昏死走跑冲飘扑游漂爬跳掉滚倒撞])过去|[一二三四五六七八九十\d]+月份"
 )
 # Right after the cue: "火灾后…", "困人以后…", "塌陷那次", "发生过".
 _PAST_AFTER = re.compile(
     r"^(?:了)?(?:以后|之后|后来|那次|那回|的事|事故|事件|过|后(?![果面边头院山巷门方备]))"
 )
 # In the cue's own clause: the danger is (again) present.
-_NOW = re.compile(
-    r"现在还|目前还|还在|仍在|正在|依然|今天|刚才|刚刚|此刻|又(?:开始)?(?:冒|烧|漏|响|有)"
+NOW_RE = re.compile(
+    r"现在还(?!没)|目前还(?!没)|还在|仍在|正在|依然|今天|刚才|刚刚|此刻|又(?:开始)?(?:冒|烧|漏|响|有)"
 )
 _HANDLED = re.compile(
     r"(?<![没未不])(?<!没有)(?<!还没)"
-    r"(?:处理好|处理完|修好|修复了|扑灭|熄灭|灭了|救出|放出来|解救|接好|补上|清理完|"
+    r"(?:处理好|处理完|修好|修复了|扑灭|熄灭|灭了|救出|放出来|已经出来|已出来|解救|接好|补上|清理完|"
     r"清理干净|拖走|排除了)"
     r"|误报|虚惊一场|确认(?:无|没有)泄漏|人没事|没事了|已(?:经)?(?:解决|恢复|处置完)"
 )
 _STILL = re.compile(
     r"还在|仍在|仍然|依然|继续|未完全|没有完全|还没灭|还是有|又(?:开始)?(?:冒|烧|漏)"
 )
-_INQUIRY = re.compile(
+INQUIRY_RE = re.compile(
     r"咨询|请问|想问|问一下|问问|想了解|了解一下|怎么查|怎么交|怎么办理|如何办理|怎么申请|"
     r"怎么举报|多少钱|收费|账单|缴费|交费|报装|开户|补贴|报销|培训|讲座|演练|演习|宣传|"
     r"新闻|报道|电视上|视频里|外地|保险|赔偿|谁来赔|听说"
@@ -59,7 +59,7 @@ _INQUIRY = re.compile(
 _CONSUMER = re.compile(
     r"商家|退货|退款|售后|网购|不给退|拒绝退|质量问题|质量有问题|三包|维权|买的|购买的"
 )
-_URGENT_NOW = re.compile(r"正在|还在|救命|快来|速来|赶紧|马上|立即|立刻")
+_URGENTNOW_RE = re.compile(r"正在|还在|救命|快来|速来|赶紧|马上|立即|立刻")
 _PLANNED = re.compile(
     r"收到[^，。]{0,4}(?:通知|短信)|短信说|\d+点至|至次日|是否属实|计划|(?<!没有任何)(?<!没有)(?<!没)(?<!未)通知|将于|检修|预计|明天|明早|下周|周[一二三四五六日末]|本周|改造|安排|听说|要停"
 )
@@ -95,12 +95,12 @@ _DRILL = re.compile(r"演练|演习|模拟了?|培训|讲座")
 
 
 def text_drill(text: str) -> bool:
-    return bool(_DRILL.search(text)) and not _URGENT_NOW.search(text)
+    return bool(_DRILL.search(text)) and not _URGENTNOW_RE.search(text)
 
 
 def text_consumer(text: str) -> bool:
     """A product complaint after the fact (买的…冒烟，商家不给退), not a danger now."""
-    return bool(_CONSUMER.search(text)) and not _URGENT_NOW.search(text)
+    return bool(_CONSUMER.search(text)) and not _URGENTNOW_RE.search(text)
 
 
 def blocked(text: str, start: int, end: int, *, outage: bool) -> str | None:
@@ -109,15 +109,15 @@ def blocked(text: str, start: int, end: int, *, outage: bool) -> str | None:
     c1 = clause_end(text, end)
     s0 = sentence_start(text, start)
     before = text[c0:start]
-    if _NEGATION.search(text[max(c0, start - 4) : start]):
+    if NEGATION_RE.search(text[max(c0, start - 4) : start]):
         return NEGATED
-    if _HYPOTHESIS.search(before) or _HYPOTHESIS_IN_CUE.search(text[start:end]):
+    if HYPOTHESIS_RE.search(before) or HYPOTHESIS_IN_CUE_RE.search(text[start:end]):
         return HYPOTHETICAL
     clause = text[c0:c1]
-    if _INQUIRY.search(clause):
+    if INQUIRY_RE.search(clause):
         return INQUIRY
-    if not _NOW.search(clause) and (
-        _PAST_BEFORE.search(text[max(s0, start - 24) : start]) or _PAST_AFTER.search(text[end:])
+    if not NOW_RE.search(clause) and (
+        PAST_BEFORE_RE.search(text[max(s0, start - 24) : start]) or _PAST_AFTER.search(text[end:])
     ):
         return PAST
     if outage and _PLANNED.search(text[s0 : sentence_end(text, end)]):

@@ -1,0 +1,101 @@
+"""The second reader of danger: a linear model over character n-grams, for the phrasings the
+cues do not know ("晕过去了，怎么叫都叫不醒", "屋头还有人").
+
+The cues name a hazard and are exact; this model only catches what they miss, so it speaks
+only when no cue fired, and only about a sentence that mood.py does not set aside (past,
+feared, denied, asked about). Its weights are data (data/danger_words.json, written by
+bench/urgency_train.py from the tuning parts of bench/data); scoring is plain Python, the
+same arithmetic as the TF-IDF + logistic regression it was trained as, so the domain stays
+free of the learning library and a text costs tens of microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cityloop.domain.urgency import mood
+
+WEIGHTS = Path(__file__).with_name("data") / "danger_words.json"
+NGRAMS = (1, 3)
+_SENTENCE = re.compile(r"[^。！？!?\n]+")
+
+
+def ngrams(text: str) -> list[str]:
+    """Character n-grams of the text (the analyzer the model is trained with)."""
+    lo, hi = NGRAMS
+    return [text[i : i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
+
+
+@dataclass(frozen=True)
+class DangerWords:
+    weights: dict[str, tuple[float, float]]  # n-gram → (idf, coefficient)
+    intercept: float
+    threshold: float  # chosen on the tuning parts by cross-validation, never on unseen text
+
+    def probability(self, text: str) -> float:
+        counts: dict[str, int] = {}
+        for g in ngrams(text):
+            if g in self.weights:
+                counts[g] = counts.get(g, 0) + 1
+        if not counts:
+            return 1 / (1 + math.exp(-self.intercept))
+        dot = norm = 0.0
+        for g, tf in counts.items():
+            idf, coef = self.weights[g]
+            v = (1 + math.log(tf)) * idf
+            dot += coef * v
+            norm += v * v
+        z = dot / math.sqrt(norm) + self.intercept
+        return 1 / (1 + math.exp(-z))
+
+    def danger(self, norm_text: str) -> tuple[float, int, int] | None:
+        """(probability, start, end) of the sentence that shows danger now, or None. The
+        whole text's score caps each sentence's, so one alarming clause in a calm letter
+        does not carry it alone."""
+        sentences = list(_SENTENCE.finditer(norm_text))
+        if not sentences:
+            return None
+        whole = self.probability(norm_text)
+        best: tuple[float, int, int] | None = None
+        for m in sentences:
+            p = self.probability(m.group())
+            if len(sentences) > 1:
+                p = min(p, whole)
+            if p <= self.threshold or _set_aside(m.group()):
+                continue
+            if best is None or p > best[0]:
+                best = (p, m.start(), m.end())
+        return best
+
+
+def _set_aside(sentence: str) -> bool:
+    """A sentence about a fear, a question, the past or a denial is no danger now."""
+    return bool(
+        mood.HYPOTHESIS_RE.search(sentence)
+        or mood.INQUIRY_RE.search(sentence)
+        or (not mood.NOW_RE.search(sentence) and mood.PAST_BEFORE_RE.search(sentence))
+        or mood.NEGATION_RE.search(sentence[:6])
+    )
+
+
+def from_json(doc: dict[str, object]) -> DangerWords:
+    raw = doc["weights"]
+    assert isinstance(raw, dict)
+    return DangerWords(
+        {g: (float(v[0]), float(v[1])) for g, v in raw.items()},
+        float(doc["intercept"]),  # type: ignore[arg-type]
+        float(doc["threshold"]),  # type: ignore[arg-type]
+    )
+
+
+@lru_cache(maxsize=1)
+def shipped() -> DangerWords | None:
+    """The model shipped with the package; None when the file is absent (rules alone)."""
+    if not WEIGHTS.exists():
+        return None
+    return from_json(json.loads(WEIGHTS.read_text(encoding="utf-8")))

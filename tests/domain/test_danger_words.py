@@ -1,0 +1,68 @@
+"""The danger-words model: the pure scorer is the trained model's arithmetic, it speaks only
+where no cue fired and the sentence is a danger now, and the shipped weights load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from cityloop.domain.urgency import danger_words, read_text, read_text_rules
+from cityloop.domain.urgency.danger_words import DangerWords, ngrams
+
+DANGER = ["老人晕过去了叫不醒", "屋头还有人出不来", "有人在水里扑腾", "电线掉地上冒火"]
+CALM = ["路灯坏了两盏", "垃圾好几天没清运", "广场舞太吵", "想咨询燃气开户"]
+
+
+def trained() -> tuple[DangerWords, TfidfVectorizer, LogisticRegression]:
+    vec = TfidfVectorizer(analyzer=ngrams, sublinear_tf=True)
+    x = vec.fit_transform(DANGER + CALM)
+    clf = LogisticRegression(C=10).fit(x, [1] * len(DANGER) + [0] * len(CALM))
+    weights = {g: (float(vec.idf_[i]), float(clf.coef_[0][i])) for g, i in vec.vocabulary_.items()}
+    return DangerWords(weights, float(clf.intercept_[0]), 0.5), vec, clf
+
+
+@pytest.mark.parametrize("text", ["老人叫不醒了", "路灯坏了", "有人在河里扑腾救命", "火车站", "x"])
+def test_the_pure_scorer_is_the_trained_models_probability(text: str) -> None:
+    model, vec, clf = trained()
+    expected = clf.predict_proba(vec.transform([text]))[0, 1]
+    assert model.probability(text) == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_sentence_about_a_fear_or_the_past_is_set_aside() -> None:
+    model, _, _ = trained()
+    assert model.danger("老人晕过去了叫不醒") is not None
+    assert model.danger("万一老人晕过去了叫不醒怎么办") is None
+    assert model.danger("去年老人晕过去了叫不醒") is None
+
+
+def test_the_shipped_model_reads_what_the_cues_miss_and_names_the_sentence() -> None:
+    assert danger_words.shipped() is not None
+    text = "我们这边好多人被困住了"
+    assert read_text_rules(text).urgent  # a cue: the model is not asked
+    assert read_text(text).reason == read_text_rules(text).reason
+    calm = "小区路灯坏了两盏，晚上走路有点黑，希望尽快修一下。"
+    assert not read_text(calm).urgent
+
+
+def test_the_shipped_threshold_was_chosen_not_defaulted() -> None:
+    model = danger_words.shipped()
+    assert model is not None
+    assert 0.3 <= model.threshold < 0.96
+    assert len(model.weights) > 1000 and np.isfinite(model.intercept)
+
+
+def test_every_reason_code_has_a_console_label() -> None:
+    # The dispatcher reads the reason in words; a code without a label would show raw.
+    import re
+    from pathlib import Path
+
+    from cityloop.domain.urgency import mood
+    from cityloop.domain.urgency.cues import CUES
+
+    ts = (Path(__file__).resolve().parents[2] / "web/src/lib/urgency.ts").read_text("utf-8")
+    labelled = set(re.findall(r"^\s+(\w+): \['", ts, flags=re.M))
+    codes = {c.hazard for c in CUES} | {"danger_words"}
+    codes |= {getattr(mood, n) for n in ("NEGATED", "HYPOTHETICAL", "PAST", "HANDLED", "INQUIRY")}
+    assert codes - labelled == set()
