@@ -35,17 +35,6 @@ _ORDERS = cast(Table, WorkOrderRow.__table__)
 _EVENTS = cast(Table, OrderEventRow.__table__)
 
 
-def new_order_steps(ctx: CityLoop, urgent: bool) -> AfterWrite:
-    """Start the new order's step timers (a dispatch step, or the dispatched order's)."""
-
-    def hook(conn: Connection, order_id: int, events: Sequence[OrderEvent]) -> None:
-        if not events:
-            return
-        steps.record(conn, ctx, order_id, [], events, urgent, events[-1].at)
-
-    return hook
-
-
 def handoff_agencies(ctx: CityLoop, ref: Reference, category: str | None) -> list[str]:
     """The emergency services a city hands this category off to (settings), nearest first."""
     table = ctx.settings.emergency_handoffs

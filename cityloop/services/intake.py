@@ -6,7 +6,7 @@ Idempotent on (channel, external_id): a channel's own id is never taken twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from cityloop.domain.errors import InvalidCommand
 from cityloop.domain.orders import Actor, Command, OrderEvent, WorkOrder
 from cityloop.domain.statuses import CHANNEL_LABELS, Action, Channel, Urgency
-from cityloop.services import escalation
+from cityloop.domain.steps import StepTimer
+from cityloop.services import escalation, steps
 from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
 from cityloop.services.routing import decide
@@ -28,6 +29,7 @@ from cityloop.services.urgency import judge_urgency, urgency_record, with_catego
 from cityloop.store.fast_insert import AlreadyReceived, insert_order
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
 from cityloop.store.repositories import event_values, order_from_row, order_to_row
+from cityloop.store.steps import save_timers, timer_values
 from cityloop.store.tickets import take_ticket, ticket_day
 
 log = logging.getLogger("cityloop.intake")
@@ -86,9 +88,11 @@ class AppealDraft:
     # Set when the appeal joins an open order about the same incident instead of opening one:
     # (order id, score, reasons, actor, at); the link event is recorded once the number is known.
     link: tuple[int, float, str, Actor, datetime] | None = None
-    # Run by the write once the order's id is known, with the events it wrote (step timers
-    # of a new order, urgency raised on a joined one): services/escalation.py.
+    # Run by the write once the order's id is known, with the events it wrote (urgency raised
+    # on a joined order): services/escalation.py.
     after: list[escalation.AfterWrite] = field(default_factory=list)
+    # A new order's step timers from the events the write stores (written with them).
+    timers: Callable[[Sequence[OrderEvent]], list[StepTimer]] | None = None
 
     @property
     def linked_to(self) -> int | None:
@@ -324,7 +328,7 @@ def draft_appeal(
         updated_at=utcnow(),
     )
     draft = AppealDraft(order, row, appeal, routing, ticket_day(ctx.local(received_at)))
-    draft.after.append(escalation.new_order_steps(ctx, urgent))
+    draft.timers = lambda events: steps.fold(ctx, (), events, urgent)
     return draft
 
 
@@ -393,6 +397,7 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
     written = list(draft.order.new_events)
     events = [event_values(0, e) for e in written]
     draft.order.new_events.clear()
+    timers = draft.timers(written) if draft.timers is not None and written else []
     if conn.dialect.name == "postgresql":
         row.id, draft.appeal.id, ticket = insert_order(
             conn,
@@ -401,6 +406,7 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
             _columns(draft.appeal, _APPEALS),
             assignments,
             [{k: v for k, v in e.items() if k != "work_order_id"} for e in events],
+            [timer_values(t, written[-1].at) for t in timers],
         )
         _number(draft, ticket)
         draft.appeal.work_order_id = row.id
@@ -413,6 +419,8 @@ def _write(conn: Connection, draft: AppealDraft) -> None:
     draft.appeal.id = conn.execute(_INSERT_APPEAL, _columns(draft.appeal, _APPEALS)).scalar_one()
     if events:
         conn.execute(_INSERT_EVENTS, [{**e, "work_order_id": row.id} for e in events])
+    if timers:
+        save_timers(conn, row.id, timers, written[-1].at)
     _after(conn, draft, row.id, written)
 
 

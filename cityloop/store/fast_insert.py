@@ -1,8 +1,10 @@
-"""One-statement insert of a new order with its assignments, events and appeal (PostgreSQL).
+"""One-statement insert of a new order with its assignments, events, step timers and appeal
+(PostgreSQL).
 
 Intake is the hottest path, and per-statement driver overhead dominates its cost: this takes the
 day's ticket number (store/tickets.py) and writes the four tables with data-modifying CTEs in
-a single round trip, so the number commits or rolls back with the appeal it names. The SQL is
+a single round trip, so the number commits or rolls back with the appeal it names, and the
+order never exists without the timers of its first steps. The SQL is
 generated from the table metadata, so a migration that adds a column changes it too. Other
 databases use the plain statements (cityloop.services.intake.save_draft).
 """
@@ -17,6 +19,7 @@ from sqlalchemy import JSON, Connection, Table, text
 from sqlalchemy.dialects import postgresql
 
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow
+from cityloop.store.steps import STEPS
 from cityloop.store.tickets import ensure_day_sequence
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -44,7 +47,7 @@ def _statement() -> Any:
     def names(cols: list[Any]) -> str:
         return ", ".join(c.key for c in cols)
 
-    # Each row travels as one JSON parameter: four parameters in all, so the driver caches the
+    # Each row travels as one JSON parameter: five parameters in all, so the driver caches the
     # statement (psycopg stops caching beyond 50 parameters).
     def record(cols: list[Any], param: str, fn: str = "jsonb_to_record") -> str:
         defs = ", ".join(f"{c.key} {_type(c)}" for c in cols)
@@ -54,6 +57,7 @@ def _statement() -> Any:
     a_cols = _cols(appeals, ("id", "work_order_id", "ticket_no"))
     s_cols = _cols(assigns, ("id", "work_order_id"))
     e_cols = _cols(events, ("id", "work_order_id"))
+    t_cols = _cols(STEPS, ("id", "work_order_id"))
     many = "jsonb_to_recordset"
     # The day's sequence (store/tickets.py), consumed only when the appeal is new: a channel's
     # repeated external id takes no number. Past 999 999 the number grows a digit (lpad would
@@ -82,6 +86,9 @@ def _statement() -> Any:
     ), e AS (
         INSERT INTO order_events (work_order_id, {names(e_cols)})
         SELECT o.id, {names(e_cols)} FROM o, {record(e_cols, "events", many)}
+    ), st AS (
+        INSERT INTO {STEPS.name} (work_order_id, {names(t_cols)})
+        SELECT o.id, {names(t_cols)} FROM o, {record(t_cols, "timers", many)}
     ), a AS (
         INSERT INTO appeals (work_order_id, ticket_no, {names(a_cols)})
         SELECT o.id, o.ticket_no, {names(a_cols)} FROM o, {record(a_cols, "appeal")} RETURNING id
@@ -102,6 +109,7 @@ def insert_order(
     appeal: dict[str, Any],
     assignments: list[dict[str, Any]],
     events: list[dict[str, Any]],
+    timers: list[dict[str, Any]],
 ) -> tuple[int, int, str]:
     """Insert everything, numbered as `day`'s next ticket; return (work order id, appeal id,
     ticket number). Raises AlreadyReceived, having written nothing, when the channel's external
@@ -115,6 +123,7 @@ def insert_order(
         "appeal": _json(appeal),
         "assignments": _json(assignments),
         "events": _json(events),
+        "timers": _json(timers),
     }
     row = conn.execute(_statement(), params).one_or_none()
     if row is None:

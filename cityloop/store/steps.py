@@ -78,8 +78,12 @@ def timer_from_row(row: Any) -> StepTimer:
 
 
 def _values(order_id: int, t: StepTimer, now: datetime) -> dict[str, Any]:
+    return {"work_order_id": order_id, **timer_values(t, now)}
+
+
+def timer_values(t: StepTimer, now: datetime) -> dict[str, Any]:
+    """A timer's columns but its order (the one-statement intake fills that in)."""
     return {
-        "work_order_id": order_id,
         "step": t.step.value,
         "department_code": t.department_code,
         "limit_text": str(t.limit),
