@@ -34,3 +34,6 @@ def kapp(kctx: CityLoop) -> TestClient:
     app = create_app(kctx, web=False)
     app.include_router(router)
     return TestClient(app)
+
+
+from tests.community.conftest import capp, city  # noqa: E402, F401  (the registry fixtures)
