@@ -16,6 +16,7 @@ from cityloop.holidays_cli import deadlines_app, holidays_app, import_holidays
 from cityloop.nlp.cli import model_app
 from cityloop.open311.cli import open311_app
 from cityloop.operations.cli import backup, jobs_app, restore, worker
+from cityloop.security.keyring.cli import keys_app
 from cityloop.sensing.cli import sensing_app, simulate_app
 from cityloop.settings import Settings, get_settings
 from cityloop.users_cli import user_app
@@ -41,6 +42,7 @@ app.command()(worker)
 app.command()(backup)
 app.command()(restore)
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 
 def _context(settings: Settings | None = None):  # type: ignore[no-untyped-def]
@@ -54,7 +56,7 @@ def _init(settings: Settings) -> None:
     from cityloop.store.migrate import upgrade
 
     engine = make_engine(settings)
-    upgrade(engine)
+    upgrade(engine, settings)
     engine.dispose()
 
 

@@ -90,8 +90,15 @@ class Settings(BaseSettings):
     import_max_bytes: int = 20 * 1024 * 1024
     open311_config: Path | None = None  # a city's own Open311 attribute definitions (YAML)
     # AES-256-GCM key for residents' ID numbers and phones in the community database
-    # (urlsafe base64 of 32 bytes); empty: generated once into data_dir/community_key.
+    # (urlsafe base64 of 32 bytes); empty: generated once into data_dir/community_key. It is
+    # key k1 of the field keyring and the root of the lookup digests: never change or drop it.
     community_key: str = ""
+    # Field keyring (字段加密, docs/SECURITY.md): the algorithm of keys `cityloop keys rotate`
+    # makes; the rotated keys as one JSON document (from a secret store), else the file
+    # field_keys_file (default data_dir/field_keys.json, written 0600 by the rotation).
+    field_cipher: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
+    field_keys: str = ""
+    field_keys_file: Path | None = None
     community_config: Path | None = None  # a city's own community.yaml (points rules …)
     # Building-group messages (微网格群) are kept this long; topics keep their counts after.
     community_groups_retention_days: int = Field(default=365, ge=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,10 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityloop.domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
 from cityloop.geo.regions import ImportRejected
+from cityloop.security.keyring import CipherError
 from cityloop.services.orders import Conflict, NotFound
 from cityloop.services.users import LoginFailed, LoginThrottled
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("cityloop.api")
 
 
 def problem(
@@ -106,6 +109,20 @@ def install(app: FastAPI) -> None:
             "导入被拒绝 Import rejected",
             f"{len(exc.problems)} problem(s); nothing was imported",
             errors=[{"row": p.row, "field": p.field, "message": p.message} for p in exc.problems],
+        )
+
+    @app.exception_handler(CipherError)
+    async def _cipher(_: Request, exc: CipherError) -> JSONResponse:
+        # A stored value that does not open (altered, or sealed with a key this process does
+        # not have): the request cannot be served as the data stands; the operator must look.
+        log.error("field does not decrypt: %s", exc)
+        return problem(
+            409,
+            "存储的数据无法解密 Stored data cannot be decrypted",
+            str(exc),
+            code=f"cipher_{exc.code}",
+            field=exc.field,
+            key_id=exc.key_id,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -3,7 +3,9 @@
 Enrolment is two steps — a pending secret shown as a QR code, then a first code that proves the
 authenticator has it. Recovery codes are shown once and stored as HMAC-SHA256 digests (they are
 random, so a keyed fast hash is enough); each works once. A code's time step is remembered so
-the same code cannot be replayed within its validity window.
+the same code cannot be replayed within its validity window. The secrets are stored sealed with
+the field keyring (AES-256-GCM or SM4-GCM, `cityloop.security.keyring`), opened only to check a
+code.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import qrcode.image.svg
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from cityloop.security.keyring import keyring_for
 from cityloop.services.context import CityLoop
 from cityloop.store.models import UserRow, utcnow
 from cityloop.store.security_models import RecoveryCodeRow, UserSecurityRow
@@ -65,7 +68,7 @@ def begin_enrolment(ctx: CityLoop, user: UserRow) -> dict[str, Any]:
         if sec.totp_enabled:
             raise TotpError("totp_already_enabled")
         secret = pyotp.random_base32()
-        sec.totp_pending_secret = secret
+        sec.totp_pending_secret = keyring_for(ctx.settings).encrypt(secret)
         uow.commit()
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=user.username, issuer_name=ctx.settings.totp_issuer
@@ -92,12 +95,14 @@ def confirm_enrolment(ctx: CityLoop, user: UserRow, code: str) -> list[str]:
     """Check the first code; enable TOTP and return fresh recovery codes (shown once)."""
     with ctx.uow() as uow:
         sec = security_row(uow.session, user.id)
-        if not sec.totp_pending_secret:
+        ring = keyring_for(ctx.settings)
+        pending = ring.decrypt(sec.totp_pending_secret, "totp_pending_secret")
+        if not pending:
             raise TotpError("totp_not_pending")
-        step = _step_ok(sec.totp_pending_secret, code, ctx.clock.now().timestamp(), None)
+        step = _step_ok(pending, code, ctx.clock.now().timestamp(), None)
         if step is None:
             raise TotpError("totp_invalid")
-        sec.totp_secret, sec.totp_pending_secret = sec.totp_pending_secret, None
+        sec.totp_secret, sec.totp_pending_secret = ring.encrypt(pending), None
         sec.totp_enabled = True
         sec.totp_last_step = step
         codes = _new_recovery_codes(ctx, uow.session, user.id)
@@ -122,7 +127,8 @@ def check_second_factor(ctx: CityLoop, session: Session, user_id: int, code: str
     sec = session.get(UserSecurityRow, user_id)
     if sec is None or not sec.totp_enabled or not sec.totp_secret:
         return None
-    step = _step_ok(sec.totp_secret, code, ctx.clock.now().timestamp(), sec.totp_last_step)
+    secret = keyring_for(ctx.settings).decrypt(sec.totp_secret, "totp_secret") or ""
+    step = _step_ok(secret, code, ctx.clock.now().timestamp(), sec.totp_last_step)
     if step is not None:
         # Conditional, so two workers cannot both accept one code.
         done = session.execute(

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from cityloop.settings import Settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -18,9 +20,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, settings: Settings | None = None) -> None:
+    """Upgrade every branch to its head. `settings` reach the revisions that need keys (y0001
+    encrypts TOTP secrets); without them a revision uses the environment's."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["settings"] = settings
         # Feature packages keep their own migration branch off the core; upgrade them all.
         command.upgrade(cfg, "heads")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityloop.store.models import Base, BigId
@@ -26,8 +26,9 @@ class UserSecurityRow(Base):
     # A demo account (`cityloop demo`): the known demo password, policy and 2FA waived; a
     # production deployment refuses to start while one exists.
     demo_account: Mapped[bool] = mapped_column(Boolean, default=False)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))  # enrolment begun
+    # Sealed with the field keyring (cityloop.security.keyring; migration y0001), never plain.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_pending_secret: Mapped[str | None] = mapped_column(Text)  # enrolment begun
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code is used twice
 

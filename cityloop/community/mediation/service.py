@@ -144,7 +144,7 @@ def _view(ctx: CityLoop, case: DisputeRow, events: list[DisputeEventRow] | None)
             {
                 "name": mask_name(p.get("name")),
                 "role": p.get("role", ""),
-                "phone": mask_phone(cipher.decrypt(p.get("phone_enc"))),
+                "phone": mask_phone(cipher.decrypt(p.get("phone_enc"), "parties.phone")),
             }
             for p in case.parties
         ],

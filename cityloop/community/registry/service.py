@@ -419,8 +419,8 @@ class _Viewer:
         today: date | None = None,
     ) -> dict[str, Any]:
         see_name = access.may_see_full(self.actor, r.grid_code)
-        idn = self.cipher.decrypt(r.id_number_enc)
-        phone = self.cipher.decrypt(r.phone_enc)
+        idn = self.cipher.decrypt(r.id_number_enc, "id_number")
+        phone = self.cipher.decrypt(r.phone_enc, "phone")
         return {
             "id": r.id,
             "name": r.name if see_name or self.full else mask_name(r.name),
@@ -823,7 +823,7 @@ def update_resident(
                 value = (value or "").strip().upper() or None
                 if value and (why := id_problem(value)):
                     raise InvalidCommand("id_number", why)
-                old = cipher.decrypt(r.id_number_enc)
+                old = cipher.decrypt(r.id_number_enc, "id_number")
                 if old == value:
                     continue
                 digest = cipher.digest(value)
@@ -843,7 +843,7 @@ def update_resident(
                 value = (value or "").strip() or None
                 if value and (why := phone_problem(value)):
                     raise InvalidCommand("phone", why)
-                old = cipher.decrypt(r.phone_enc)
+                old = cipher.decrypt(r.phone_enc, "phone")
                 if old == value:
                     continue
                 r.phone_enc = cipher.encrypt(value)
@@ -998,7 +998,9 @@ def list_shops(
                     "business": shop.business,
                     "licence_no": shop.licence_no,
                     "contact_name": shop.contact_name if full else mask_name(shop.contact_name),
-                    "contact_phone": mask_phone(cipher.decrypt(shop.contact_phone_enc)),
+                    "contact_phone": mask_phone(
+                        cipher.decrypt(shop.contact_phone_enc, "contact_phone")
+                    ),
                     "building_id": building.id,
                     "building": f"{estate.name}{building.name}",
                     "grid_code": shop.grid_code,

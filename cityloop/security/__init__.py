@@ -1,0 +1,1 @@
+"""Security building blocks shared by the feature packages (field encryption at rest)."""
