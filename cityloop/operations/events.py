@@ -100,3 +100,13 @@ def publish(settings: Settings, kind: str, **data: Any) -> None:
     event = {"kind": kind, **data}
     metrics.LIVE_EVENTS.labels(kind).inc()
     bus(settings).publish(event)
+
+
+class ScreenAlarms:
+    """The sensing pipeline's live-alarm port (sensing/ports.LiveAlarms) on this bus."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def alarm(self, data: dict[str, Any]) -> None:
+        publish(self.settings, "alarm", **data)

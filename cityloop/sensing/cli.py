@@ -77,6 +77,7 @@ def run(
     client_id: Annotated[str | None, typer.Option(help="MQTT client id (fixed)")] = None,
 ) -> None:
     """Run the consumer: QoS 1, persistent session, acknowledged after commit."""
+    from cityloop.operations.events import ScreenAlarms
     from cityloop.sensing.mqtt import MqttConsumer, MqttPublisher
     from cityloop.sensing.pipeline import Pipeline
     from cityloop.sensing.ports import LoggingNotifier
@@ -90,7 +91,7 @@ def run(
     rules = _rules_or_exit(cfg)
     ctx = _context()
     publisher = MqttPublisher(cfg, client_id=f"{cfg.mqtt_client_id}-cmd")
-    pipeline = Pipeline(ctx, cfg, rules, LoggingNotifier(), publisher)
+    pipeline = Pipeline(ctx, cfg, rules, LoggingNotifier(), publisher, ScreenAlarms(ctx.settings))
     consumer = MqttConsumer(pipeline, cfg)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -58,12 +58,19 @@ def external_id(*parts: str) -> str:
     return text[:55] + "#" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
+def _region_name(ref: Reference, code: str | None) -> str:
+    region = ref.regions.get(code) if code else None
+    return region.name if region is not None else ""
+
+
 class IncidentOrders:
     """The pipeline's order side; the pipeline provides the context, rules and stats."""
 
     ctx: CityLoop
     rules: RuleSet
     stats: Stats
+    # Alarms opened in the batch being written, announced once it commits (pipeline.py).
+    _new_alarms: list[dict[str, Any]]
 
     def _category_map(self, ref: Reference) -> dict[str, str]:
         raise NotImplementedError
@@ -183,22 +190,36 @@ class IncidentOrders:
                 device.device_id,
                 extra={"ticket_no": ticket_no, "order_id": order_id},
             )
-        session.add(
-            IncidentRow(
-                device_pk=device.pk,
-                rule_id=rule.id,
-                status="open",
-                work_order_id=order_id,
-                ticket_no=ticket_no,
-                message_id=msg.message_id if msg else None,
-                reading={"values": msg.values if msg else {}, "value": trig.value},
-                opened_at=now,
-                last_at=now,
-                repeats=0,
-                outcome="",
-            )
+        row = IncidentRow(
+            device_pk=device.pk,
+            rule_id=rule.id,
+            status="open",
+            work_order_id=order_id,
+            ticket_no=ticket_no,
+            message_id=msg.message_id if msg else None,
+            reading={"values": msg.values if msg else {}, "value": trig.value},
+            opened_at=now,
+            last_at=now,
+            repeats=0,
+            outcome="",
         )
+        session.add(row)
         session.flush()
+        self._new_alarms.append(
+            {
+                "incident_id": row.id,
+                "order_id": order_id,
+                "ticket_no": ticket_no,
+                "title": rule.order.title.format_map(ctxt)[:200],
+                "place": device.address or _region_name(ref, device.grid_code),
+                "device_id": device.device_id,
+                "device_type": device.type,
+                "rule_id": rule.id,
+                "lon": device.lon,
+                "lat": device.lat,
+                "at": now.isoformat(),
+            }
+        )
         return str(ticket_no)
 
     def _is_maintenance(self, session: Session, order_id: int) -> bool:

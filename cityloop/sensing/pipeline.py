@@ -26,7 +26,7 @@ from cityloop.sensing.incidents import (
     IncidentOrders,
     Template,
 )
-from cityloop.sensing.ports import CommandPublisher, Notification, Notifier
+from cityloop.sensing.ports import CommandPublisher, LiveAlarms, Notification, Notifier
 from cityloop.sensing.registry import DeviceCache
 from cityloop.sensing.rules import RuleSet
 from cityloop.sensing.schema import InvalidMessage, Message, parse_message, topic_for
@@ -136,12 +136,15 @@ class Pipeline(IncidentOrders):
         rules: RuleSet,
         notifier: Notifier,
         publisher: CommandPublisher | None = None,
+        live: LiveAlarms | None = None,
     ) -> None:
         self.ctx = ctx
         self.config = config
         self.rules = rules
         self.notifier = notifier
         self.publisher = publisher
+        self.live = live
+        self._new_alarms: list[dict[str, Any]] = []
         self.engine = RuleEngine(
             rules, ctx.settings.tz, timedelta(seconds=config.sensing_offline_after)
         )
@@ -275,6 +278,7 @@ class Pipeline(IncidentOrders):
         self.engine.forget(pks)
         self.engine.dirty_marks.clear()
         self.seed_active(pks)
+        self._new_alarms.clear()  # their incidents were rolled back
         self.stats.failures += 1
 
     # -- time passing ------------------------------------------------------------------------
@@ -413,6 +417,13 @@ class Pipeline(IncidentOrders):
         return topic, payload
 
     def _after_commit(self, after: list[Any]) -> None:
+        alarms, self._new_alarms = self._new_alarms, []
+        for data in alarms:
+            try:
+                if self.live is not None:
+                    self.live.alarm(data)
+            except Exception:  # the tail announces it again; the batch stays committed
+                log.exception("live alarm not published")
         for item in after:
             try:
                 if isinstance(item, Notification):

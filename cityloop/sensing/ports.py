@@ -59,3 +59,19 @@ class MemoryPublisher:
 
     def publish_command(self, topic: str, payload: dict[str, Any]) -> None:
         self.sent.append((topic, payload))
+
+
+class LiveAlarms(Protocol):
+    """Where a new alarm goes the moment its incident is committed (the screens' live
+    events); the notification tail announces it again, and screens drop the repeat by
+    incident id."""
+
+    def alarm(self, data: dict[str, Any]) -> None: ...
+
+
+class MemoryLiveAlarms:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def alarm(self, data: dict[str, Any]) -> None:
+        self.sent.append(data)

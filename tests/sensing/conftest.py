@@ -18,7 +18,7 @@ from cityloop.demo.organisation import build_taxonomy
 from cityloop.sensing.config import SensingConfig
 from cityloop.sensing.mqtt import MqttConsumer, MqttPublisher
 from cityloop.sensing.pipeline import Pipeline
-from cityloop.sensing.ports import MemoryNotifier
+from cityloop.sensing.ports import MemoryLiveAlarms, MemoryNotifier
 from cityloop.sensing.registry import DeviceInput, upsert_devices
 from cityloop.sensing.rules import RuleSet
 from cityloop.sensing.schema import topic_for
@@ -75,6 +75,7 @@ class Rig:
     def __init__(self, ctx: CityLoop, cfg: SensingConfig, rules: RuleSet) -> None:
         self.ctx, self.cfg, self.rules = ctx, cfg, rules
         self.notifier = MemoryNotifier()
+        self.alarms = MemoryLiveAlarms()
         self.commands: list[tuple[str, dict[str, Any]]] = []
         self.devices = MqttPublisher(cfg)
         self.consumer: MqttConsumer | None = None
@@ -85,7 +86,7 @@ class Rig:
         self.devices.publish(topic, orjson.dumps(payload), wait=None)
 
     def start(self) -> MqttConsumer:
-        pipeline = Pipeline(self.ctx, self.cfg, self.rules, self.notifier, self)
+        pipeline = Pipeline(self.ctx, self.cfg, self.rules, self.notifier, self, self.alarms)
         self.consumer = MqttConsumer(pipeline, self.cfg)
         self.consumer.start()
         return self.consumer

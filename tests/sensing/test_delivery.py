@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from cityloop.sensing.pipeline import Inbound
@@ -87,3 +88,38 @@ def test_a_threshold_excursion_survives_a_restart(rig: Rig) -> None:
     rig.wait()
     [order] = rig.orders()
     assert "31秒" in order["content"]
+
+
+def test_a_new_alarm_reaches_the_screens_when_its_batch_commits_and_not_before(
+    started: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started.register("smoke-9", "smoke_detector", address="幸福小区3栋")
+    topic = topic_for("cityloop", started.cfg.mqtt_tenant, "smoke-9", "event")
+    assert started.consumer is not None
+    pipeline = started.consumer.pipeline
+
+    def body(mid: str) -> bytes:
+        return b'{"message_id": "%s", "type": "smoke_alarm", "time": "%s"}' % (
+            mid.encode(),
+            T0.isoformat().encode(),
+        )
+
+    # A batch that fails before its commit announces nothing (its incident is rolled back).
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(pipeline, "_flush_devices", broken)
+    with pytest.raises(RuntimeError):
+        pipeline.process([Inbound(topic, body("a-1"))])
+    pipeline.recover_from_failure([Inbound(topic, body("a-1"))])
+    assert started.alarms.sent == []
+    monkeypatch.undo()
+
+    first = pipeline.process([Inbound(topic, body("a-1"))])
+    assert len(first.orders) == 1
+    [alarm] = started.alarms.sent
+    assert alarm["ticket_no"] == first.orders[0] and alarm["incident_id"] > 0
+    assert alarm["place"] == "幸福小区3栋" and alarm["device_id"] == "smoke-9"
+    # The same device alarming again joins the open incident: no second pop-up.
+    pipeline.process([Inbound(topic, body("a-2"))])
+    assert len(started.alarms.sent) == 1

@@ -77,11 +77,12 @@ def sensing(ctx: CityLoop) -> dict[str, Any]:
     cfg = sensing_config(ctx.settings)
     if cfg.sensing_enabled:
         return {"skipped": "the sensing consumer runs these checks"}
+    from cityloop.operations.events import ScreenAlarms
     from cityloop.sensing.pipeline import Pipeline
     from cityloop.sensing.ports import LoggingNotifier
     from cityloop.sensing.service import ruleset
 
-    pipeline = Pipeline(ctx, cfg, ruleset(cfg), LoggingNotifier())
+    pipeline = Pipeline(ctx, cfg, ruleset(cfg), LoggingNotifier(), live=ScreenAlarms(ctx.settings))
     pipeline.start()
     outcome = pipeline.tick()
     return {"orders_opened": len(outcome.orders), "recovered": len(outcome.recovered)}
