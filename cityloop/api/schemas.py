@@ -169,6 +169,9 @@ class OrderSummary(BaseModel):
     urge_count: int
     rating: str | None
     life_safety: bool = False
+    handled_on_spot: bool = False  # 就地处置
+    lat: float | None = None
+    lon: float | None = None
     next_due: NextDue | None = None
     step_state: str | None = Field(
         default=None, description="worst open step: running | warning | overdue"
