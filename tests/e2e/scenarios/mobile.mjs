@@ -106,6 +106,7 @@ async function patrolDay(page, shot, position, size) {
   await locate(page, position)
   await page.getByTestId('photo').setInputFiles({ name: 'after.png', mimeType: 'image/png', buffer: png(160, 120, [60, 160, 90]) })
   await page.locator('[data-testid=photo-thumb][data-state=done]').waitFor()
+  await settle(page)
   await shot(page, `mobile-on-spot-form-${tag}`)
   await fits(page, size, 'the 就地处置 form')
   await page.getByTestId('submit-appeal').click()
