@@ -24,3 +24,14 @@ describe('locate me', () => {
     expect(locateProblem('unsupported')).toBe('m.locUnsupported')
   })
 })
+
+describe('ring centre', () => {
+  it('averages the outer ring of a polygon or the first polygon of a multipolygon', async () => {
+    const { ringCentre } = await import('./locate')
+    const square = [[104, 30], [104.2, 30], [104.2, 30.2], [104, 30.2]]
+    expect(ringCentre({ type: 'Polygon', coordinates: [square] })).toEqual({ lon: 104.1, lat: 30.1 })
+    expect(ringCentre({ type: 'MultiPolygon', coordinates: [[square]] })?.lon).toBeCloseTo(104.1)
+    expect(ringCentre({ type: 'Point', coordinates: [1, 2] })).toBeNull()
+    expect(ringCentre(null)).toBeNull()
+  })
+})

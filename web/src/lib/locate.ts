@@ -24,3 +24,11 @@ export function locateMe(geo: Geolocation | undefined = globalThis.navigator?.ge
     )
   })
 }
+
+/** The average of a region's outer ring (a point to open the map on), from its GeoJSON feature. */
+export function ringCentre(geometry: { type: string; coordinates: any } | null | undefined): { lat: number; lon: number } | null {
+  const ring: number[][] | undefined =
+    geometry?.type === 'Polygon' ? geometry.coordinates[0] : geometry?.type === 'MultiPolygon' ? geometry.coordinates[0][0] : undefined
+  if (!ring?.length) return null
+  return { lon: ring.reduce((s, p) => s + p[0], 0) / ring.length, lat: ring.reduce((s, p) => s + p[1], 0) / ring.length }
+}
