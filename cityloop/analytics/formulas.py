@@ -18,6 +18,7 @@ COUNTS: tuple[str, ...] = (
     "completed",  # of those, replied or closed now
     "urges",  # urgings (督办) of orders received in the period
     "urged_orders",  # orders received in the period urged at least once
+    "on_spot",  # orders received in the period handled on the spot (就地处置) by a grid worker
     "dispatched",  # dispatches in the period (one per dispatch event)
     "returned",  # of those, returned (退单) by the department
     "accepted",  # of those, accepted (签收)
@@ -103,6 +104,7 @@ class KpiFigures:
     satisfaction_rate: float | None
     rework_rate: float | None
     urges: int
+    on_spot: int
     avg_accept_hours: float | None
     p90_accept_hours: float | None
     avg_reply_hours: float | None
@@ -128,6 +130,7 @@ def figures(
         satisfaction_rate=ratio(c["good"], c["rated"]),
         rework_rate=ratio(c["reworked"], c["replied"]),
         urges=int(c["urges"]),
+        on_spot=int(c["on_spot"]),
         avg_accept_hours=(
             round(c["accept_ws"] / c["accepted"] / 3600, 2) if c["accepted"] else None
         ),

@@ -109,6 +109,7 @@ KPIS: dict[str, tuple[str, str]] = {
     "satisfaction_rate": ("good", "rated"),
     "rework_rate": ("reworked", "replied"),
     "urges": ("urged_orders", "intake"),
+    "on_spot": ("on_spot", "intake"),
     "accept_hours": ("accepted", "accepted"),
     "reply_hours": ("replied", "replied"),
 }
@@ -117,6 +118,7 @@ _GROUP_OF = {
     "valid": "intake",
     "completed": "intake",
     "urged_orders": "intake",
+    "on_spot": "intake",
     "kept": "dispatch",
     "dispatched": "dispatch",
     "accepted_in_limit": "dispatch",
@@ -282,6 +284,7 @@ def _intake(q: _Q) -> Select[Any]:
         "completed": _flag(W.status.in_(_DONE)),
         "urges": W.urge_count,
         "urged_orders": _flag(W.urge_count > 0),
+        "on_spot": _flag(W.handled_on_spot),
     }
     return select(
         *_columns(q, wh.day_expr(s, ctx, W.received_at), W.lead_department, values)
@@ -376,7 +379,15 @@ def _reply(q: _Q) -> Select[Any]:
         .select_from(W)
         .join(c1, wh.join_on(s, ctx, c1, W.received_at))
         .join(c2, wh.join_on(s, ctx, c2, W.replied_at))
-        .where(*_where(q, W.replied_at >= q.start, W.replied_at < q.end))
+        .where(
+            *_where(
+                q,
+                W.replied_at >= q.start,
+                W.replied_at < q.end,
+                # 就地处置 is counted apart (on_spot): no department replied to it.
+                W.handled_on_spot.is_(False),
+            )
+        )
     )
 
 

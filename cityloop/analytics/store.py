@@ -39,6 +39,7 @@ class KpiDailyRow(Base):
     completed: Mapped[int] = mapped_column(Integer, default=0)
     urges: Mapped[int] = mapped_column(Integer, default=0)
     urged_orders: Mapped[int] = mapped_column(Integer, default=0)
+    on_spot: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # m0001
     dispatched: Mapped[int] = mapped_column(Integer, default=0)
     returned: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)

@@ -84,6 +84,20 @@ class AppealCreate(BaseModel):
         return self
 
 
+class OnSpotCreate(AppealCreate):
+    """就地处置: a patrol report closed in the same step, with what was done and a photo."""
+
+    channel: Channel = Channel.GRID_PATROL
+    handling_note: str = Field(default="", max_length=2000, description="现场处置情况")
+
+    @field_validator("channel")
+    @classmethod
+    def _patrol_only(cls, v: Channel) -> Channel:
+        if v is not Channel.GRID_PATROL:
+            raise ValueError("就地处置只用于网格巡查 only the grid_patrol channel")
+        return v
+
+
 class RoutingView(BaseModel):
     auto_dispatch: bool
     category_source: str
@@ -115,6 +129,10 @@ class AppealAccepted(BaseModel):
     understanding: dict[str, Any] | None = None
     life_safety: bool = False
     next_step: str
+
+
+class OnSpotAccepted(AppealAccepted):
+    handled_on_spot: bool = True
 
 
 class Page(BaseModel, Generic[T]):
@@ -151,6 +169,9 @@ class OrderSummary(BaseModel):
     urge_count: int
     rating: str | None
     life_safety: bool = False
+    handled_on_spot: bool = False  # 就地处置
+    lat: float | None = None
+    lon: float | None = None
     next_due: NextDue | None = None
     step_state: str | None = Field(
         default=None, description="worst open step: running | warning | overdue"

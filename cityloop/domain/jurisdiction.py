@@ -16,7 +16,8 @@ A = Action
 CITY_WIDE = frozenset({Role.ADMIN, Role.DISPATCHER, Role.OPERATOR, Role.LEADER})
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset(TRANSITIONS),
+    # 就地处置 is the reporting grid worker's own step, taken at intake (services/on_spot).
+    Role.ADMIN: frozenset(TRANSITIONS) - {A.HANDLE_ON_SPOT},
     Role.DISPATCHER: frozenset(
         {
             A.SUBMIT,
@@ -36,7 +37,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.DEPARTMENT_HANDLER: frozenset(
         {A.ACCEPT, A.RETURN, A.START, A.REQUEST_EXTENSION, A.REPLY, A.CO_REPLY, A.COMMENT}
     ),
-    Role.GRID_WORKER: frozenset({A.COMMENT}),
+    Role.GRID_WORKER: frozenset({A.COMMENT, A.HANDLE_ON_SPOT}),
     Role.SUPERVISOR: frozenset(
         {A.URGE, A.APPROVE_EXTENSION, A.DENY_EXTENSION, A.REJECT_REPLY, A.CLOSE, A.COMMENT}
     ),

@@ -129,6 +129,8 @@ class WorkOrder:
     rating: Rating | None = None
     merged_into: int | None = None
     cancel_reason: str = ""
+    # 就地处置: closed by the grid worker who reported it, with no department involved.
+    handled_on_spot: bool = False
     history: list[OrderEvent] = field(default_factory=list)
     new_events: list[OrderEvent] = field(default_factory=list)
 
@@ -400,6 +402,14 @@ def _close(order: WorkOrder, cmd: Command) -> OrderStatus:
     return S.CLOSED
 
 
+def _handle_on_spot(order: WorkOrder, cmd: Command) -> OrderStatus:
+    """就地处置: what the grid worker did is the answer; the order closes as it is received."""
+    order.handled_on_spot = True
+    order.reply_text = cmd.note
+    order.replied_at = order.closed_at = cmd.at
+    return S.CLOSED
+
+
 def _merge(order: WorkOrder, cmd: Command) -> OrderStatus:
     order.merged_into = cmd.merge_into
     for a in order.assignments:
@@ -535,6 +545,9 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.RATE: Transition(frozenset({S.REPLIED}), _rate, _guard_rate),
     Action.REJECT_REPLY: Transition(frozenset({S.REPLIED}), _reopen, _guard_reopen),
     Action.CLOSE: Transition(frozenset({S.REPLIED}), _close, _need_note("note")),
+    Action.HANDLE_ON_SPOT: Transition(
+        frozenset({S.RECEIVED}), _handle_on_spot, _need_note("handling_note")
+    ),
     Action.MERGE: Transition(OPEN - {S.REPLIED}, _merge, _guard_merge),
     # 撤销: a duplicate, a prank, or the resident withdrawing — any time before the reply.
     Action.CANCEL: Transition(
@@ -551,7 +564,10 @@ def check_invariants(order: WorkOrder) -> list[str]:
     problems: list[str] = []
     leads = [a for a in order.assignments if a.role is AssignmentRole.LEAD and a.active]
     held = order.status in WITH_DEPARTMENT or order.status is S.REPLIED
-    if order.status is S.CLOSED and len(leads) != 1:
+    if order.handled_on_spot:
+        if order.status is not S.CLOSED or order.assignments:
+            problems.append("handled on the spot: closed at once, never dispatched")
+    elif order.status is S.CLOSED and len(leads) != 1:
         problems.append("closed: the lead department that answered is missing")
     if held:
         if len(leads) != 1:

@@ -70,6 +70,8 @@ class Action(StrEnum):
     RATE = "rate"
     REJECT_REPLY = "reject_reply"
     CLOSE = "close"
+    # 就地处置: a grid worker reports a problem they already fixed; received and closed at once.
+    HANDLE_ON_SPOT = "handle_on_spot"
     MERGE = "merge"
     CANCEL = "cancel"
     COMMENT = "comment"
@@ -95,6 +97,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RATE: "评价",
     Action.REJECT_REPLY: "退回重办",
     Action.CLOSE: "办结",
+    Action.HANDLE_ON_SPOT: "就地处置",
     Action.MERGE: "合并",
     Action.CANCEL: "撤销",
     Action.COMMENT: "备注",

@@ -190,10 +190,17 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
                     func.sum(
                         case((and_(W.received_at < since, W.status.not_in(_OPEN)), 1), else_=0)
                     ),
-                ).where(W.replied_at >= since),
+                ).where(W.replied_at >= since, W.handled_on_spot.is_(False)),
                 actor,
             ).group_by(day_p, W.lead_department)
         ).all()
+        # 就地处置 of the period (closed at intake, no department's reply): counted apart.
+        on_spot = s.execute(
+            _scoped(
+                select(func.count()).select_from(W).where(recent, W.handled_on_spot.is_(True)),
+                actor,
+            )
+        ).scalar_one()
 
         # Busiest grids of the period (received_at index; `|| ''` as above, for the grid index).
         grid_key = (W.grid_code + literal_column("''")).label("g")
@@ -318,6 +325,7 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
             "pending_dispatch": kpi["pending"],
             "urgent_open": kpi["urgent"],
             "period_intake": period_total,
+            "handled_on_spot": int(on_spot),
             "replied": kpi["replied"],
             "replied_on_time": kpi["on_time"],
             "on_time_rate": _ratio(kpi["on_time"], kpi["replied"]),

@@ -170,6 +170,10 @@ def summary(
         "urge_count": row.urge_count,
         "rating": row.rating,
         "life_safety": bool(row.life_safety),
+        "handled_on_spot": bool(row.handled_on_spot),
+        # Where the problem is (the grid worker's map of their open orders; no address).
+        "lat": row.lat,
+        "lon": row.lon,
         "next_due": steps.next_due(ctx, timers, now),
         "step_state": steps.step_state(timers, now),
     }

@@ -29,6 +29,7 @@ _PUBLIC_STEPS = {
     Action.RATE: "已收到您的评价",
     Action.REJECT_REPLY: "答复未通过审核，已要求重新办理",
     Action.CLOSE: "诉求已办结",
+    Action.HANDLE_ON_SPOT: "网格员已现场处置并办结",
     Action.MERGE: "与同一事件的其他诉求合并办理",
     Action.CANCEL: "诉求已撤销",
     Action.LINK: "有其他市民反映了同一问题",
@@ -92,22 +93,55 @@ def _find(ctx: CityLoop, ticket_no: str, phone: str) -> tuple[AppealRow, WorkOrd
     return found[0], found[1]
 
 
+MINE_LIMIT = 50
+
+
 def track(ctx: CityLoop, ticket_no: str, phone: str) -> dict[str, Any]:
     appeal, order = _find(ctx, ticket_no, phone)
-    # A merged order is followed through the order it joined.
-    ref = ctx.reference.get()
-    status = OrderStatus(order.status)
+    return _view(ctx, appeal, order, _steps(ctx, [order.id])[order.id])
+
+
+def mine(ctx: CityLoop, actor: Actor) -> list[dict[str, Any]]:
+    """我的诉求: the signed-in resident's appeals (newest first, at most MINE_LIMIT)."""
+    with ctx.uow() as uow:
+        found = uow.session.execute(
+            select(AppealRow, WorkOrderRow)
+            .join(WorkOrderRow, WorkOrderRow.id == AppealRow.work_order_id)
+            .where(AppealRow.reporter_user_id == actor.user_id)
+            .order_by(AppealRow.received_at.desc(), AppealRow.id.desc())
+            .limit(MINE_LIMIT)
+        ).all()
+    steps = _steps(ctx, [o.id for _, o in found])
+    return [
+        {**_view(ctx, a, o, steps[o.id]), "work_order_id": o.id, "address": a.address}
+        for a, o in found
+    ]
+
+
+def _steps(ctx: CityLoop, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in order_ids}
+    if not order_ids:
+        return out
     with ctx.uow() as uow:
         events = uow.session.execute(
             select(OrderEventRow)
-            .where(OrderEventRow.work_order_id == order.id)
+            .where(OrderEventRow.work_order_id.in_(order_ids))
             .order_by(OrderEventRow.id)
         ).scalars()
-        steps = [
-            {"at": e.at, "step": _PUBLIC_STEPS[Action(e.action)]}
-            for e in events
-            if Action(e.action) in _PUBLIC_STEPS
-        ]
+        for e in events:
+            if Action(e.action) in _PUBLIC_STEPS:
+                out[e.work_order_id].append(
+                    {"at": e.at, "step": _PUBLIC_STEPS[Action(e.action)], "action": e.action}
+                )
+    return out
+
+
+def _view(
+    ctx: CityLoop, appeal: AppealRow, order: WorkOrderRow, steps: list[dict[str, Any]]
+) -> dict[str, Any]:
+    # A merged order is followed through the order it joined.
+    ref = ctx.reference.get()
+    status = OrderStatus(order.status)
     dept = ref.departments.get(order.lead_department or "")
     due = ctx.local(order.due_at) if order.due_at else None
     return {

@@ -180,6 +180,8 @@ class WorkOrderRow(Base):
     rating: Mapped[str | None] = mapped_column(String(24))
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # 就地处置: reported and closed by the grid worker in one step, counted apart (m0001).
+    handled_on_spot: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     routing: Mapped[dict[str, Any]]  # how it was routed: rule, suggestions, confidence
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime]

@@ -37,6 +37,7 @@ _COPIED = (
     "return_count",
     "merged_into",
     "cancel_reason",
+    "handled_on_spot",
 )
 
 

@@ -41,7 +41,8 @@ STRANGER = Actor(43, "r", Role.RESIDENT)
 
 # (actor, actions allowed on SCOPE) — every other action must be denied.
 EXPECTED: list[tuple[Actor, set[Action]]] = [
-    (ADMIN, set(TRANSITIONS)),
+    # 就地处置 is the reporting grid worker's own step: not even the administrator takes it.
+    (ADMIN, set(TRANSITIONS) - {A.HANDLE_ON_SPOT}),
     (
         DISPATCHER,
         {
@@ -68,7 +69,7 @@ EXPECTED: list[tuple[Actor, set[Action]]] = [
         {A.URGE, A.APPROVE_EXTENSION, A.DENY_EXTENSION, A.REJECT_REPLY, A.CLOSE, A.COMMENT},
     ),
     (SUP_OUT, set()),
-    (GRID_IN, {A.COMMENT}),
+    (GRID_IN, {A.COMMENT, A.HANDLE_ON_SPOT}),
     (GRID_OUT, set()),
     (OWNER, {A.RATE, A.COMMENT}),
     (STRANGER, set()),

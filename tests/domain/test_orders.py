@@ -92,7 +92,14 @@ def test_illegal_action_names_the_allowed_ones() -> None:
     with pytest.raises(IllegalTransition) as err:
         order.execute(cmd(A.REPLY), ACTOR)
     assert err.value.status == "received"
-    assert set(err.value.allowed) == {"submit", "dispatch", "merge", "cancel", "comment"}
+    assert set(err.value.allowed) == {
+        "submit",
+        "dispatch",
+        "handle_on_spot",
+        "merge",
+        "cancel",
+        "comment",
+    }
     assert order.status is S.RECEIVED and len(order.history) == 1
 
 
@@ -159,6 +166,36 @@ def test_merge_and_cancel_are_terminal() -> None:
     cancelled = run(new_order(), A.CANCEL)
     for order in (merged, cancelled):
         assert order.allowed_actions() == [A.COMMENT]
+
+
+def test_handled_on_spot_closes_at_receipt_with_what_was_done() -> None:
+    order = new_order()
+    at = T0 + timedelta(minutes=3)
+    order.execute(cmd(A.HANDLE_ON_SPOT, at, note="已将倒伏的共享单车扶正并挪回停放区"), ACTOR)
+    assert order.status is S.CLOSED and order.handled_on_spot
+    assert order.reply_text == "已将倒伏的共享单车扶正并挪回停放区"
+    assert order.replied_at == order.closed_at == at
+    assert order.assignments == [] and order.due_at is None
+    assert [e.action for e in order.history] == [A.RECEIVE, A.HANDLE_ON_SPOT]
+    assert check_invariants(order) == []
+    assert order.allowed_actions() == [A.COMMENT]
+
+
+def test_handled_on_spot_needs_the_note_and_a_fresh_order() -> None:
+    with pytest.raises(InvalidCommand) as err:
+        new_order().execute(cmd(A.HANDLE_ON_SPOT, note="  "), ACTOR)
+    assert err.value.field == "handling_note"
+    for done in (run(new_order(), A.DISPATCH), run(new_order(), A.SUBMIT)):
+        with pytest.raises(IllegalTransition):
+            done.execute(cmd(A.HANDLE_ON_SPOT), ACTOR)
+        assert not done.handled_on_spot
+
+
+def test_an_on_spot_flag_on_a_dispatched_order_is_inconsistent() -> None:
+    order = run(new_order(), A.DISPATCH, A.ACCEPT, A.REPLY, A.CLOSE)
+    assert check_invariants(order) == []
+    order.handled_on_spot = True
+    assert check_invariants(order) == ["handled on the spot: closed at once, never dispatched"]
 
 
 def test_dispatch_payload_is_checked() -> None:

@@ -1,5 +1,6 @@
 import { createI18n } from 'vue-i18n'
 import { ID_EN, ID_ZH } from './identityMessages'
+import { MOBILE_EN, MOBILE_ZH } from './mobileMessages'
 
 const zh = {
   app: { name: 'CityLoop 一网统管', logout: '退出登录', lang: 'English', role: '角色' },
@@ -67,6 +68,7 @@ const zh = {
     csvHint: 'CSV（UTF-8 或 GB18030），第一行为列名：{cols}',
   },
   id: ID_ZH,
+  m: MOBILE_ZH,
   enum: {} as Record<string, Record<string, string>>,
 }
 
@@ -164,6 +166,7 @@ const en: typeof zh = {
     csvHint: 'CSV (UTF-8 or GB18030), first line the column names: {cols}',
   },
   id: ID_EN,
+  m: MOBILE_EN,
   enum: ENUM_EN,
 }
 

@@ -4,13 +4,22 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from cityloop.api.deps import Ctx, OptionalActor
-from cityloop.api.schemas import AppealAccepted, AppealCreate, TrackRate
+from cityloop.api.deps import Ctx, CurrentActor, OptionalActor
+from cityloop.api.schemas import (
+    AppealAccepted,
+    AppealCreate,
+    OnSpotAccepted,
+    OnSpotCreate,
+    TrackRate,
+)
+from cityloop.domain.errors import PermissionDenied
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import STATUS_LABELS, Channel, OrderStatus, Role
 from cityloop.operations import metrics
 from cityloop.services import ratelimit, tracking
-from cityloop.services.intake import AppealInput, submit_appeal
+from cityloop.services.context import CityLoop
+from cityloop.services.intake import AppealInput, IntakeResult, submit_appeal
+from cityloop.services.on_spot import handle_on_spot
 from cityloop.services.orders import ActionInput
 
 router = APIRouter(prefix="/api/v1/appeals", tags=["appeals"])
@@ -57,30 +66,55 @@ def create_appeal(
     submitter = _submitter(body, actor)
     if actor is None:
         ratelimit.hit(ctx, "anonymous_appeal", ratelimit.client_address(request))
-    result = submit_appeal(
-        ctx,
-        AppealInput(
-            channel=body.channel,
-            content=body.content,
-            title=body.title,
-            address=body.address,
-            lat=body.lat,
-            lon=body.lon,
-            reporter_name=body.reporter_name,
-            reporter_phone=body.reporter_phone,
-            category_code=body.category_code,
-            urgency=body.urgency,
-            life_safety=body.life_safety,
-            attachments=[a.model_dump() for a in body.attachments],
-            external_id=body.external_id,
-            reporter_user_id=submitter.user_id if submitter.role is Role.RESIDENT else None,
-        ),
-        submitter,
-    )
+    result = submit_appeal(ctx, _input(body, submitter), submitter)
     if not result.created:
         response.status_code = 200
     else:
         metrics.APPEALS_RECEIVED.labels(body.channel).inc()
+    return _accepted(ctx, result)
+
+
+@router.post(
+    "/on-spot",
+    status_code=201,
+    response_model=OnSpotAccepted,
+    operation_id="handleOnSpot",
+    responses={200: {"model": OnSpotAccepted, "description": "already received (same id)"}},
+)
+def on_spot(
+    body: OnSpotCreate, ctx: Ctx, actor: CurrentActor, response: Response
+) -> dict[str, Any]:
+    """就地处置: a grid worker reports what they found on patrol and already dealt with; the
+    order is received and closed in one step (at least one photo and a note of what was done),
+    counted apart in the KPIs. Grid workers only (403 for every other role)."""
+    result = handle_on_spot(ctx, _input(body, actor), body.handling_note, actor)
+    if not result.created:
+        response.status_code = 200
+    else:
+        metrics.APPEALS_RECEIVED.labels(body.channel).inc()
+    return {**_accepted(ctx, result), "handled_on_spot": True}
+
+
+def _input(body: AppealCreate, submitter: Actor) -> AppealInput:
+    return AppealInput(
+        channel=body.channel,
+        content=body.content,
+        title=body.title,
+        address=body.address,
+        lat=body.lat,
+        lon=body.lon,
+        reporter_name=body.reporter_name,
+        reporter_phone=body.reporter_phone,
+        category_code=body.category_code,
+        urgency=body.urgency,
+        life_safety=body.life_safety,
+        attachments=[a.model_dump() for a in body.attachments],
+        external_id=body.external_id,
+        reporter_user_id=submitter.user_id if submitter.role is Role.RESIDENT else None,
+    )
+
+
+def _accepted(ctx: CityLoop, result: IntakeResult) -> dict[str, Any]:
     status = OrderStatus(result.status)
     dept = ctx.reference.get().departments.get(result.lead_department or "")
     due = ctx.local(result.due_at) if result.due_at else None
@@ -95,6 +129,15 @@ def create_appeal(
             life_safety=result.life_safety,
         ),
     }
+
+
+@router.get("/mine", operation_id="myAppeals")
+def mine(ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
+    """我的诉求: a signed-in resident's own appeals, newest first, each with its status, next
+    step and plain-language steps (as 进度查询 shows them)."""
+    if actor.role is not Role.RESIDENT:
+        raise PermissionDenied("我的诉求仅限群众账号 residents only")
+    return {"items": tracking.mine(ctx, actor)}
 
 
 @router.get("/track", operation_id="trackAppeal")
