@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -195,9 +193,11 @@ def test_precision_and_recall_on_demo(demo: tuple[list[DemoAppeal], list[Inciden
     assert tp / len(truth) >= 0.95
 
 
-def test_fast_against_two_thousand_open_appeals(
+def test_among_two_thousand_open_appeals_a_repeat_finds_its_own_incident_first(
     demo: tuple[list[DemoAppeal], list[IncidentAppeal]],
 ) -> None:
+    # Speed against 2,000 open appeals is measured in bench/understanding_bench.py; here: a
+    # crowd that size changes nothing about which order a repeat joins.
     _, items = demo
     m = IncidentMatcher().fit(i.text for i in items)
     base = items[-1].received_at
@@ -205,11 +205,12 @@ def test_fast_against_two_thousand_open_appeals(
         replace(items[k % len(items)], id=f"open-{k}", received_at=base - timedelta(minutes=k))
         for k in range(2000)
     ]
-    m.find_matches(items[0], crowd)  # open appeals were vectorized when they arrived
-    times = []
     for k in range(10):
-        q = replace(items[-1 - k], id=f"new-{k}", received_at=base)
-        t = time.perf_counter()
-        m.find_matches(q, crowd)
-        times.append(time.perf_counter() - t)
-    assert statistics.median(times) < 0.020
+        original = items[-1 - k]
+        q = replace(original, id=f"new-{k}", received_at=base)
+        matches = m.find_matches(q, crowd)
+        assert matches, q.text
+        best = next(c for c in crowd if c.id == matches[0][0])
+        assert best.text == original.text
+        scores = [score for _, score, _ in matches]
+        assert scores == sorted(scores, reverse=True)
