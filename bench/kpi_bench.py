@@ -352,7 +352,7 @@ def main() -> None:
             admin.execute(f"CREATE DATABASE {DB}")
 
     import cityloop.analytics.store  # noqa: F401
-    from cityloop.analytics import kpi
+    from cityloop.analytics import kpi, kpi_rollup
     from cityloop.domain.orders import Actor
     from cityloop.domain.statuses import Role
     from cityloop.services.clock import ManualClock
@@ -379,10 +379,10 @@ def main() -> None:
     leader = Actor(1, "leader", Role.LEADER)
     if not (args.reuse and args.keep_rollup):
         t = time.perf_counter()
-        info = kpi.refresh_rollup(ctx, full=True)
+        info = kpi_rollup.refresh_rollup(ctx, full=True)
         log(f"rollup full build: {time.perf_counter() - t:.1f} s {info}", t0)
         t = time.perf_counter()
-        info = kpi.refresh_rollup(ctx)
+        info = kpi_rollup.refresh_rollup(ctx)
         log(f"rollup trailing refresh (62 days): {time.perf_counter() - t:.1f} s {info}", t0)
     month = "2026-10"
 

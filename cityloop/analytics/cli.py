@@ -184,9 +184,9 @@ def refresh_kpi(
     days: Annotated[int | None, typer.Option(help="trailing days to recompute")] = None,
 ) -> None:
     """Refresh the KPI rollup (run it periodically, e.g. every 10 minutes, from cron)."""
-    from cityloop.analytics import kpi
+    from cityloop.analytics import kpi_rollup
 
-    typer.echo(json.dumps(kpi.refresh_rollup(_context(), full, days, typer.echo)))
+    typer.echo(json.dumps(kpi_rollup.refresh_rollup(_context(), full, days, typer.echo)))
 
 
 @analyse_app.command("hotspots")

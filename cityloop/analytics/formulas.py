@@ -44,7 +44,7 @@ LAST_BUCKET = 228
 
 
 def bucket_of(hours: float) -> int:
-    """The histogram bucket of a duration in working hours (mirrors `kpi._bucket_sql`)."""
+    """The histogram bucket of a duration in working hours (mirrors `kpi_facts.bucket_sql`)."""
     h = max(hours, 0.0)
     lower = 0.0
     for upper, width, base in _EDGES:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from cityloop.analytics import early_warning, hotspots, kpi, step_kpi
 from cityloop.analytics.flash.router import router as flash_router
 from cityloop.analytics.formulas import ScoreWeights
+from cityloop.analytics.kpi_facts import DRILL_MAX
 from cityloop.analytics.reply_quality import default_checker
 from cityloop.api.deps import Ctx, require_roles
 from cityloop.api.edge import CityDate
@@ -90,7 +91,7 @@ def kpi_orders(
     kpi_name: str = Query(..., alias="kpi"),
     part: str = Query("denominator", description="numerator, denominator or missed"),
     accept_limit: str | None = None,
-    limit: int = Query(1000, ge=1, le=kpi.DRILL_MAX),
+    limit: int = Query(1000, ge=1, le=DRILL_MAX),
     actor: Actor = require_roles(*VIEWERS),
 ) -> dict[str, Any]:
     """The orders behind one KPI cell (drill-down), limited to what the caller may see."""

@@ -21,7 +21,7 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from cityloop.analytics import kpi
+from cityloop.analytics import kpi, kpi_rollup
 from cityloop.analytics.router import router as analytics_router
 from cityloop.api.app import create_app
 from cityloop.domain.orders import Actor
@@ -171,7 +171,7 @@ def test_rollup_answers_like_the_live_query(
 ) -> None:
     leader = users.actor("leader")
     live = kpi.kpi_table(ctx, leader, "2026-11", "department")
-    kpi.refresh_rollup(ctx, full=True)
+    kpi_rollup.refresh_rollup(ctx, full=True)
     for by in ("department", "street", "channel", "category"):
         a = kpi.kpi_table(ctx, leader, "2026-11", by)
         b = kpi.kpi_table(ctx, leader, "2026-11", by, source="live")
@@ -195,7 +195,7 @@ def test_rollup_answers_each_jurisdiction_like_the_live_query(
     at(clock, 6, 16, 40)
     act(api, users, "sw", east, "reply", note="已恢复供水")
     at(clock, 6, 17)
-    kpi.refresh_rollup(ctx, full=True)
+    kpi_rollup.refresh_rollup(ctx, full=True)
     district = Actor(None, "东城区督办", Role.SUPERVISOR, region_code="990102")
     scoped = {
         users.actor("sup_west"): ("city", "department", "category", "channel"),
@@ -302,8 +302,8 @@ def test_rollup_keeps_an_order_outside_every_district_city_wide_only(
     assert r.status_code == 201, r.text
     at(clock, 6, 17)
     leader = users.actor("leader")
-    kpi.refresh_rollup(ctx, full=True)
-    kpi.refresh_rollup(ctx)
+    kpi_rollup.refresh_rollup(ctx, full=True)
+    kpi_rollup.refresh_rollup(ctx)
     city = kpi.kpi_table(ctx, leader, "2026-11", "city")
     assert city["source"] == "rollup"
     assert city["rows"] == kpi.kpi_table(ctx, leader, "2026-11", "city", source="live")["rows"]

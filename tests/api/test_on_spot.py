@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import cityloop.analytics.store  # noqa: F401  (registers the KPI tables)
-from cityloop.analytics import kpi
+from cityloop.analytics import kpi, kpi_rollup
 from cityloop.services.context import CityLoop
 from cityloop.store.models import AuditRow, OrderEventRow, WorkOrderRow
 from tests.conftest import EAST, WEST, Users
@@ -195,7 +195,7 @@ def test_the_kpis_count_on_the_spot_apart(client: TestClient, users: Users, ctx)
     assert drill["count"] == 2
 
     # The daily rollup carries the same count.
-    kpi.refresh_rollup(ctx, full=True)
+    kpi_rollup.refresh_rollup(ctx, full=True)
     month = day[:7]
     rolled = kpi.kpi_table(ctx, users.actor("leader"), month, "city", source="rollup")
     assert rolled["source"] == "rollup"

@@ -49,7 +49,7 @@ def notify(ctx: CityLoop) -> dict[str, Any]:
 
 
 def kpi_rollup(ctx: CityLoop) -> dict[str, Any]:
-    from cityloop.analytics.kpi import refresh_rollup
+    from cityloop.analytics.kpi_rollup import refresh_rollup
 
     return dict(refresh_rollup(ctx))
 
