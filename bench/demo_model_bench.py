@@ -1,6 +1,6 @@
 """The demo city's first model, measured honestly.
 
-python bench/demo_model_bench.py [--appeals 3200] [--seed 7] [--table]
+python bench/demo_model_bench.py [--appeals 3200] [--seed 7] [--table] [--models-dir DIR]
 
 Trains the model exactly as `cityloop demo` does (its generated history's closed orders, leaf
 categories, a stratified 20 % hold-out that tunes the auto-dispatch threshold), then scores it
@@ -36,6 +36,9 @@ def main() -> None:
     ap.add_argument("--appeals", type=int, default=3200)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--table", action="store_true", help="print the per-class tables")
+    ap.add_argument(
+        "--models-dir", type=Path, help="keep the model there (for `cityloop model eval`)"
+    )
     args = ap.parse_args()
     print(machine())
     regions = build_regions(args.seed)
@@ -52,12 +55,15 @@ def main() -> None:
     labels = [a.category_path for a in closed]
     print(f"{len(history)} generated appeals, {len(closed)} closed: the training examples")
     with tempfile.TemporaryDirectory() as tmp:
+        where = args.models_dir or Path(tmp)
         t0 = time.perf_counter()
-        version, holdout = train_holdout_and_register(texts, labels, Path(tmp))
+        version, holdout = train_holdout_and_register(texts, labels, where)
         took = time.perf_counter() - t0
-        registry = ModelRegistry(tmp)
+        registry = ModelRegistry(where)
         model, threshold = registry.active(), registry.threshold()
         assert model is not None and threshold is not None
+    if args.models_dir:
+        print(f"model {version} kept in {args.models_dir}")
     tuned = holdout.extra["threshold_tuned"]
     print(
         f"trained in {took:.1f} s; stored threshold {threshold:.2f} "
