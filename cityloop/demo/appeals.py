@@ -178,6 +178,26 @@ _HOTLINE_ASK = ["来电人要求{a}。", "市民希望{a}。", "请相关部门{
 _ONLINE_ASK = ["希望{a}。", "麻烦{a}，谢谢！", "恳请有关部门{a}！", "希望相关部门{a}，谢谢。",
                "请{a}。", "能不能{a}？", "希望能{a}，辛苦了。"]  # fmt: skip
 _ONLINE_CLOSE = ["", "", "谢谢！", "盼回复。", "辛苦了！", "谢谢🙏", "急！", "麻烦了。"]
+# What residents add around the problem itself. Said about any problem, so they carry no hint of
+# its category: a model that learns the category from them has learnt the template, not the city.
+_ASIDES = [
+    "之前打过好几次电话了，一直没人管", "我是这里的老住户了", "物业说这事不归他们管",
+    "不知道该找哪个部门，就打了12345", "家里有老人和小孩", "周围邻居意见都很大",
+    "已经拍了照片和视频", "上个月也反映过一次", "社区说他们也没办法", "实在是没办法了",
+    "说了好多次了", "真的太影响生活了", "每天上下班都要经过这里", "我们这一片好几栋楼都是这样",
+    "说实话挺失望的", "不知道到底归谁管", "我妈年纪大了", "周末本来想好好休息一下",
+    "我刚搬来没多久", "之前也有人反映过", "孩子马上要考试了", "网上也有人发过帖子",
+]  # fmt: skip
+_HOTLINE_ASIDES = [
+    "来电人称已多次反映无果", "来电人表示周边居民意见很大", "来电人称物业表示不归其管理",
+    "来电人称已拍照留存", "来电人称家中有老人和小孩", "来电人称上月已反映过一次",
+    "来电人称社区也无法解决", "来电人不清楚该由哪个部门负责", "来电人每天上下班途经此处",
+]  # fmt: skip
+_TERSE_ASK = ["，管一下", "，快来处理", "，麻烦处理一下", "，请尽快解决", "，有没有人管", "",
+              "！！", "，谢谢"]  # fmt: skip
+# How a resident's own message is written (an operator's call record keeps the full account
+# more often): one terse line, the body with clauses left out, the full body, or a story.
+_STYLES = {"terse": 0.22, "partial": 0.23, "full": 0.3, "story": 0.25}
 _GRID_OPEN = ["网格员巡查发现：", "网格员日常巡查上报：", "巡查发现，", "网格员上报："]
 _GRID_CLOSE = ["已拍照取证，请相关部门处置。", "现场已拍照，需职能部门处理。",
                "已上报社区，请职能部门处置。", "请相关部门跟进处理。"]  # fmt: skip
@@ -356,6 +376,10 @@ def _paraphrase(r: random.Random, text: str) -> str:
     return text
 
 
+def _clauses(text: str) -> list[str]:
+    return [c for c in text.replace("；", "，").split("，") if c]
+
+
 def _cn_small(n: int) -> str:
     return _CN_NUM[n] if n <= 10 else f"十{_CN_NUM[n - 10]}"
 
@@ -445,10 +469,30 @@ class _Writer:
         reporter: str,
         raw_body: str,
         s: dict[str, str],
+        several: bool = False,
     ) -> tuple[str, str, str | None]:
-        """Write one caller's account; ``raw_body`` and slots are fixed per incident."""
+        """Write one caller's account; ``raw_body`` and slots are fixed per incident.
+
+        Callers of an incident ``several`` people report give the full account: the
+        same-incident matcher links on text similarity and is tested on these groups; varying
+        their wording waits for a matcher that links on place evidence."""
         r = self.rng
         body = _paraphrase(r, raw_body.format(**s))
+        style = r.choices(list(_STYLES), weights=list(_STYLES.values()))[0]
+        if several:
+            style = "full"
+        if channel in ("hotline", "grid_patrol", "mailbox") and style == "terse":
+            style = "partial"  # records and letters are never one line
+        if channel == "grid_patrol" and style == "story":
+            style = "full"  # a patrol report states what was found
+        parts = _clauses(body)
+        if style == "partial" and len(parts) > 2:
+            keep = sorted(r.sample(range(1, len(parts)), r.randint(1, len(parts) - 2)))
+            body = "，".join([parts[0], *(parts[i] for i in keep)])
+        elif style == "story":
+            pool = _HOTLINE_ASIDES if channel == "hotline" else _ASIDES
+            aside = "，".join(r.sample(pool, r.randint(1, 2)))
+            body = f"{body}，{aside}" if r.random() < 0.6 else f"{aside}，{body}"
         ptxt = self.place_text(place)
         spot = self.spot(tpl, place, s)
         if (tpl.consult or tpl.key in _PERSONAL_KEYS) and not _is_building(spot):
@@ -464,6 +508,14 @@ class _Writer:
         if "{dur}" not in raw_body and r.random() < (0.3 if tpl.urgent else 0.5):
             dur = r.choice(_DUR_SENT).format(d=s["dur"])
         ask = r.choice(tpl.asks)
+        if style == "terse":
+            line = parts[0] if len(parts[0]) >= 6 or len(parts) == 1 else "，".join(parts[:2])
+            if r.random() < 0.3:
+                line = r.choice(tpl.titles)
+            text = f"{loc}{'' if r.random() < 0.5 else '这里'}{line}{r.choice(_TERSE_ASK)}"
+            while len(text) < 15:  # even a terse message says a little more than two words
+                text += f"，{r.choice(_ASIDES)}"
+            return text, spot, self.address(channel, place, spot, ptxt)
         if channel == "hotline":
             opener = r.choice(_HOTLINE_OPEN)
             options = [f"{loc}，", f"在{loc}，", f"{loc}"]
@@ -845,7 +897,9 @@ def generate_appeals(
                 channel = "hotline"
             reporter = people.name()
             title = writer.title(tpl, place, channel)
-            content, _spot, address = writer.content(tpl, place, channel, reporter, raw_body, slots)
+            content, _spot, address = writer.content(
+                tpl, place, channel, reporter, raw_body, slots, several=len(times) > 1
+            )
             lon = lat = None
             if rng.random() < _COORD_P[channel]:
                 lon, lat = _jitter(rng, tlon, tlat, _COORD_SIGMA_M[channel])

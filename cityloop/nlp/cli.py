@@ -123,8 +123,20 @@ def evaluate(
     label_col: LabelOpt,
     title_col: TitleOpt = None,
     models_dir: DirOpt = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=0.0,
+            max=1.0,
+            help="Measure auto-dispatch at this threshold instead of the model's stored one "
+            "(e.g. a CITYLOOP_AUTO_DISPATCH_THRESHOLD under consideration).",
+        ),
+    ] = None,
 ) -> None:
-    """Score the active model on a labelled file."""
+    """Score the active model on a labelled file: macro-F1, the per-class table, and
+    auto-dispatch coverage and precision at the threshold stored in training (never re-tuned
+    on this file's labels)."""
     from cityloop.nlp.evaluation import render_table, score
     from cityloop.nlp.registry import ModelRegistry
 
@@ -137,10 +149,11 @@ def evaluate(
     proba = model.predict_proba(ds.texts)
     pred = [str(model.classes_[i]) for i in proba.argmax(axis=1)]
     classes = sorted(set(model.classes_) | set(ds.labels))
-    # Re-align probabilities to the report's class order (unknown labels get a zero column).
-    full = proba[:, [list(model.classes_).index(c) for c in classes if c in model.classes_]]
-    known = [c for c in classes if c in model.classes_]
-    rep = score(ds.labels, pred, full if known == classes else None, classes)
+    # Labels the model never learnt count as errors; the confidence is the model's own.
+    at = threshold if threshold is not None else registry.threshold()
+    rep = score(ds.labels, pred, proba, classes, threshold=at)
+    if threshold is not None:
+        rep.extra["threshold_source"] = "given"
     typer.echo(f"model {registry.active_version()}")
     typer.echo(render_table(rep))
 

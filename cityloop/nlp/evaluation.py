@@ -29,9 +29,9 @@ class EvalReport:
     macro_f1: float
     per_class: list[dict[str, Any]]  # label, precision, recall, f1, support
     confusion: list[list[int]]  # rows: true class, columns: predicted class
-    threshold: float | None = None
+    threshold: float | None = None  # auto-dispatch threshold the figures below are taken at
     coverage: float | None = None  # share of texts with confidence >= threshold
-    accuracy_above: float | None = None  # accuracy on those texts
+    accuracy_above: float | None = None  # accuracy on those texts = auto-dispatch precision
     extra: dict[str, Any] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, Any]:
@@ -57,9 +57,17 @@ def score(
     proba: np.ndarray | None = None,
     classes: Sequence[str] | None = None,
     precision_target: float | None = 0.95,
+    threshold: float | None = None,
 ) -> EvalReport:
-    """Metrics for given predictions; with ``proba`` also the auto-dispatch threshold."""
-    from cityloop.nlp.classifier import threshold_for_precision
+    """Metrics for given predictions; with ``proba`` also the auto-dispatch figures.
+
+    With ``threshold`` (the one stored with a model) coverage and precision are measured at it
+    and nothing is tuned: this is how a model is evaluated on a file it was not trained on.
+    Without it the threshold is tuned on these labels for ``precision_target`` and raised to
+    MIN_THRESHOLD: only for training data (out-of-fold or hold-out probabilities), where the
+    tuned value is what gets stored with the model.
+    """
+    from cityloop.nlp.classifier import auto_dispatch_threshold, threshold_for_precision
 
     labels = list(classes) if classes is not None else sorted(set(y_true) | set(y_pred))
     p, r, f, s = prfs(y_true, y_pred, labels=labels, zero_division=0)
@@ -83,17 +91,25 @@ def score(
         per_class=per_class,
         confusion=confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     )
-    if proba is not None and precision_target is not None and len(y_true):
-        t = threshold_for_precision(proba, y_true, precision_target, classes=labels)
-        conf = proba.max(axis=1)
-        above = conf >= t
-        rep.threshold = t
-        rep.coverage = float(above.mean())
-        if above.any():
-            yt = np.asarray(y_true)[above]
-            yp = np.asarray(y_pred)[above]
-            rep.accuracy_above = float((yt == yp).mean())
+    if proba is None or not len(y_true):
+        return rep
+    if threshold is not None:
+        rep.threshold = float(threshold)
+        rep.extra["threshold_source"] = "stored"
+    elif precision_target is not None:
+        tuned = threshold_for_precision(proba, y_true, precision_target, classes=labels)
+        rep.threshold = auto_dispatch_threshold(tuned)
+        rep.extra["threshold_tuned"] = tuned
+        rep.extra["threshold_source"] = "tuned"
         rep.extra["precision_target"] = precision_target
+    else:
+        return rep
+    above = np.asarray(proba).max(axis=1) >= rep.threshold
+    rep.coverage = float(above.mean())
+    if above.any():
+        yt = np.asarray(y_true)[above]
+        yp = np.asarray(y_pred)[above]
+        rep.accuracy_above = float((yt == yp).mean())
     return rep
 
 
@@ -179,11 +195,21 @@ def render_table(rep: EvalReport) -> str:
         lines.append("  ".join(cells))
     lines.append(f"accuracy {rep.accuracy:.4f}   macro-F1 {rep.macro_f1:.4f}   n={n}")
     if rep.threshold is not None:
-        target = rep.extra.get("precision_target", 0.95)
-        acc = "n/a" if rep.accuracy_above is None else f"{rep.accuracy_above:.4f}"
+        prec = "n/a" if rep.accuracy_above is None else f"{rep.accuracy_above:.4f}"
+        source = rep.extra.get("threshold_source")
+        if source == "stored":
+            how = "stored with the model in training, not re-tuned on these texts"
+        elif source == "given":
+            how = "given with --threshold"
+        else:
+            target = rep.extra.get("precision_target", 0.95)
+            tuned = rep.extra.get("threshold_tuned", rep.threshold)
+            how = f"tuned for precision {target:.0%}: {tuned:.4f}"
+            if tuned < rep.threshold:
+                how += f", raised to the floor {rep.threshold:.2f}"
         lines.append(
-            f"auto-dispatch @ precision {target:.0%}: threshold {rep.threshold:.4f}, "
-            f"coverage {rep.coverage:.1%}, accuracy above {acc}"
+            f"auto-dispatch at threshold {rep.threshold:.4f} ({how}): "
+            f"coverage {rep.coverage:.1%}, precision {prec}"
         )
     return "\n".join(lines)
 

@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cityloop.nlp.classifier import AppealClassifier
+from cityloop.nlp.classifier import AppealClassifier, auto_dispatch_threshold
 
 ACTIVE_FILE = "ACTIVE"
 METRICS_FILE = "metrics.json"
 INFO_FILE = "version.json"
 _VERSION_RE = re.compile(r"^v(\d{4,})-")
+# A version saved without a tuned threshold (hand-made, or older) routes only sure cases.
+UNTUNED_THRESHOLD = 0.9
 
 
 def data_fingerprint(texts: Iterable[str], labels: Iterable[str]) -> str:
@@ -132,6 +134,17 @@ class ModelRegistry:
         if name is None:
             return {}
         return _read_json(self._resolve(name) / METRICS_FILE)
+
+    def threshold(self, version: str | None = None) -> float | None:
+        """The auto-dispatch threshold stored with ``version`` (default: the active one) when it
+        was trained, raised to the floor; None when there is no such model. Evaluation and
+        routing both use this value: it is never re-tuned on the data being scored."""
+        name = version or self.active_version()
+        if name is None:
+            return None
+        stored = self.metrics(name).get("threshold")
+        value = stored if isinstance(stored, int | float) else UNTUNED_THRESHOLD
+        return auto_dispatch_threshold(float(value))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

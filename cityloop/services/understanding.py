@@ -20,14 +20,13 @@ from cityloop.geo.gazetteer import Gazetteer, GazetteerEntry
 from cityloop.nlp.classifier import AppealClassifier
 from cityloop.nlp.incidents import IncidentAppeal, IncidentMatcher
 from cityloop.nlp.places import PlaceResolution, resolve_place
-from cityloop.nlp.registry import ModelRegistry
+from cityloop.nlp.registry import UNTUNED_THRESHOLD, ModelRegistry
 from cityloop.services.context import CityLoop
 from cityloop.services.reference import Reference
 from cityloop.services.routing import Suggestion
 from cityloop.store.models import AppealRow, GazetteerRow, WorkOrderRow
 from cityloop.store.prefix import starts_with
 
-MIN_THRESHOLD = 0.5
 PLACE_CONFIDENT = 0.7  # at or above: the text's place locates the appeal (1.000 hit rate, demo)
 _OPEN_FOR_LINKING = [s.value for s in (*WITH_DEPARTMENT, OrderStatus.PENDING_DISPATCH)]
 
@@ -96,9 +95,9 @@ class Understanding:
                 model = registry.active()
                 value = None
                 if model is not None and version is not None:
-                    tuned = float(registry.metrics(version).get("threshold", 0.9))
                     chosen = self.ctx.settings.auto_dispatch_threshold
-                    threshold = chosen if chosen is not None else max(tuned, MIN_THRESHOLD)
+                    stored = registry.threshold(version) or UNTUNED_THRESHOLD
+                    threshold = chosen if chosen is not None else stored
                     value = ModelSuggester(model, version, threshold).bind(self.ctx.reference.get())
                 self._model = _Loaded(time.monotonic(), value)
                 self._model_version = version

@@ -12,6 +12,8 @@ from shapely.geometry import Point
 
 from cityloop.demo._templates import TEMPLATES
 from cityloop.demo.appeals import (
+    _ASIDES,
+    _HOTLINE_ASIDES,
     CHANNEL_MIX,
     STAGES_OPEN,
     TZ,
@@ -121,6 +123,28 @@ def test_texts_are_varied(appeals: list[DemoAppeal]) -> None:
     assert any(
         a.content.startswith(("您好", "你好")) for a in appeals if a.channel in ("wechat", "web")
     )
+
+
+def test_one_problem_is_written_in_several_styles(appeals: list[DemoAppeal]) -> None:
+    # Residents write one terse line, a partial account, the full body or a story around it.
+    online = [a for a in appeals if a.channel in ("wechat", "web", "app", "sms")]
+    lengths = sorted(len(a.content) for a in online)
+    assert lengths[len(lengths) // 10] < 30 < lengths[-len(lengths) // 10]
+    terse = [a for a in online if len(a.content) < 30]
+    assert len({a.template_key for a in terse}) >= 30  # every kind of problem, not a few
+    told = [a for a in online if any(x in a.content for x in _ASIDES)]
+    assert 0.1 * len(online) < len(told) < 0.5 * len(online)
+    hotline = [a for a in appeals if a.channel == "hotline"]
+    assert any(x in a.content for a in hotline for x in _HOTLINE_ASIDES)
+    # An operator's record speaks of the caller; a patrol report only of what was found.
+    assert not any(x in a.content for a in hotline for x in _ASIDES)
+    patrol = [a for a in appeals if a.channel == "grid_patrol"]
+    assert patrol and not any(x in a.content for a in patrol for x in _ASIDES + _HOTLINE_ASIDES)
+    # The same template reads differently from caller to caller.
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for a in online:
+        by_key[a.template_key].add(len(a.content) // 10)
+    assert sum(len(v) >= 3 for v in by_key.values()) >= 0.6 * len(by_key)
 
 
 def test_urgency(appeals: list[DemoAppeal]) -> None:
