@@ -42,6 +42,8 @@ def _signature(ctx: CityLoop) -> str:
         sorted(d.isoformat() for d in getattr(cal, "extra_holidays", ())),
         sorted(d.isoformat() for d in getattr(cal, "extra_workdays", ())),
         str(getattr(cal, "known_years", "")),
+        # The holiday table's version: an edit inside a known year changes no other part.
+        str(getattr(cal, "stamp", "")),
     )
     return f"{ctx.sla.office_hours}|{extra}"
 
