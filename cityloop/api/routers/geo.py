@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
+from cityloop.api.conditional import entity_tag
 from cityloop.api.deps import Ctx
 from cityloop.geo import geocode
 
@@ -37,3 +38,38 @@ def reverse(
     within a kilometre."""
     ref = ctx.reference.get()
     return geocode.reverse(ctx.understanding.gazetteer(), ref.grids, ref.regions, lon, lat)
+
+
+EMPTY = b'{"type":"FeatureCollection","features":[]}'
+
+
+@router.get(
+    "/geo/basemap",
+    operation_id="baseMap",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {}}, "description": "GeoJSON FeatureCollection"},
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+    },
+)
+def basemap(request: Request, ctx: Ctx) -> Response:
+    """The city's own vector base map (rivers, parks, roads, named buildings) for the console
+    to draw under the boundaries: the file at CITYLOOP_BASEMAP_PATH, by default the one the
+    demo writes into the data directory; an empty collection when there is none. With an
+    ETag: the map changes only when the file does."""
+    path = ctx.settings.basemap_file
+    try:
+        stat = path.stat()
+        identity = f"basemap:{path}:{stat.st_mtime_ns}:{stat.st_size}"
+    except OSError:
+        identity = "basemap:none"
+    etag = entity_tag(identity)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    held = request.headers.get("if-none-match", "")
+    if etag in (t.strip().removeprefix("W/") for t in held.split(",")):
+        return Response(status_code=304, headers=headers)
+    try:
+        body = path.read_bytes() if identity != "basemap:none" else EMPTY
+    except OSError:
+        body = EMPTY
+    return Response(body, media_type="application/json", headers=headers)

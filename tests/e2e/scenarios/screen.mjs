@@ -167,3 +167,47 @@ export const scenarios = [
     },
   },
 ]
+
+scenarios.push({
+  name: 'screen: the map draws the city base map, finds an address and names the place under a click',
+  async run({ base, newPage, shot }) {
+    const bm = await (await fetch(`${base}/api/v1/geo/basemap`)).json()
+    const roads = bm.features.filter((f) => f.properties.kind === 'road')
+    assert.ok(roads.length > 10 && bm.features.some((f) => f.properties.kind === 'river'), 'roads and a river')
+    const page = await newPage({ viewport: { width: 1920, height: 1080 } })
+    // Nothing is fetched from outside the server: no tiles, no CDN.
+    const outside = []
+    page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()) })
+    await login(page, 'leader')
+    await screenReady(page)
+    const map = page.getByTestId('map').first()
+    await page.waitForFunction(() => document.querySelector('[data-testid=map]')?.dataset.basemap === '1')
+    // Address search: a short form finds the estate, and the map says where it is.
+    const gaz = await (await fetch(`${base}/api/v1/geo/search?q=${encodeURIComponent(roads[0].properties.name)}`)).json()
+    assert.equal(gaz.items[0].name, roads[0].properties.name)
+    await page.getByTestId('map-search').fill(roads[0].properties.name)
+    await page.getByTestId('map-search-results').locator('li').first().waitFor()
+    await page.getByTestId('map-search-results').locator('li').first().click()
+    const where = page.getByTestId('map-where')
+    await where.waitFor()
+    const street = gaz.items[0].regions.find((r) => r.level === 'street').name
+    assert.match(await where.innerText(), new RegExp(street))
+    // Zoomed in, the roads are labelled.
+    await page.locator('.bm-label.bm-road').first().waitFor()
+    await page.waitForTimeout(500)
+    await shot(page, 'screen-map-search-1920')
+    // A click on the map names grid, community and street (reverse geocoding).
+    await page.keyboard.press('Escape')
+    const box = await map.boundingBox()
+    const at = { x: box.x + box.width * 0.5, y: box.y + box.height * 0.62 }
+    await page.mouse.click(at.x, at.y)
+    // (the search's popup may still be fading out: the click's is the last)
+    const clicked = page.getByTestId('map-where').filter({ hasText: /（\d+ m）|不在任何网格内/ }).last()
+    await clicked.waitFor()
+    const text = await clicked.innerText()
+    assert.match(text, /街道/)
+    assert.match(text, /社区/)
+    await shot(page, 'screen-map-click-1920')
+    assert.deepEqual(outside, [], 'requests outside the server')
+  },
+})
