@@ -27,8 +27,6 @@ async function boxes(page) {
         name: (h3?.textContent ?? el.getAttribute('data-testid') ?? el.className).trim().slice(0, 30),
         panel: el.classList.contains('panel'),
         x: r.left, y: r.top, w: r.width, h: r.height,
-        // content taller than its panel would spill over the next one if not clipped
-        spill: el.scrollHeight - el.clientHeight,
       }
     }).filter((b) => b.w > 0 && b.h > 0)
   })
@@ -36,6 +34,22 @@ async function boxes(page) {
 
 function intersects(a, b) {
   return a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5
+}
+
+/** No two blocks intersect, none leaves the viewport, no panel is squeezed. */
+async function assertLaidOut(page, width, height) {
+  const all = await boxes(page)
+  assert.ok(all.length >= 13, `${width}×${height}: header, alerts, 5 KPIs, 8 panels (${all.length})`)
+  for (const b of all) {
+    assert.ok(b.x >= 0 && b.x + b.w <= width + 0.5, `${width}×${height}: ${b.name} leaves the viewport horizontally (${b.x}+${b.w})`)
+    assert.ok(b.y + b.h <= height + 0.5, `${width}×${height}: ${b.name} leaves the viewport at the bottom (${b.y}+${b.h})`)
+    if (b.panel) assert.ok(b.h >= 120, `${width}×${height}: ${b.name} squeezed to ${b.h}px`)
+  }
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      assert.ok(!intersects(all[i], all[j]), `${width}×${height}: ${all[i].name} overlaps ${all[j].name}`)
+    }
+  }
 }
 
 export const scenarios = [
@@ -48,18 +62,7 @@ export const scenarios = [
         assert.equal(new URL(page.url()).pathname, '/screen')
         await screenReady(page)
         await page.waitForTimeout(600) // charts settle
-        const all = await boxes(page)
-        assert.ok(all.length >= 13, `${width}×${height}: header, alerts, 5 KPIs, 8 panels (${all.length})`)
-        for (const b of all) {
-          assert.ok(b.x >= 0 && b.x + b.w <= width + 0.5, `${width}×${height}: ${b.name} leaves the viewport horizontally (${b.x}+${b.w})`)
-          assert.ok(b.y + b.h <= height + 0.5, `${width}×${height}: ${b.name} leaves the viewport at the bottom (${b.y}+${b.h})`)
-          if (b.panel) assert.ok(b.h >= 120, `${width}×${height}: ${b.name} squeezed to ${b.h}px`)
-        }
-        for (let i = 0; i < all.length; i++) {
-          for (let j = i + 1; j < all.length; j++) {
-            assert.ok(!intersects(all[i], all[j]), `${width}×${height}: ${all[i].name} overlaps ${all[j].name}`)
-          }
-        }
+        await assertLaidOut(page, width, height)
         // The page itself does not scroll: everything fits the screen.
         const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight])
         assert.ok(scroll[0] <= width && scroll[1] <= height, `${width}×${height}: page scrolls (${scroll})`)
@@ -119,6 +122,9 @@ export const scenarios = [
       await page.getByTestId('alarm-ticker').filter({ hasText: res.ticket_no }).waitFor()
       assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), loads, 'no reload')
       assert.equal(new URL(page.url()).pathname, '/screen')
+      // The life-safety banner and the ticker both take a line now: still no overlap.
+      await page.getByTestId('life-safety-alarm').waitFor({ timeout: 20000 })
+      await assertLaidOut(page, 1366, 768)
       await shot(page, 'screen-live-alarm-1366')
       await popup.getByText('知道了').click()
       await popup.waitFor({ state: 'detached' })
