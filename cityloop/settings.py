@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     incident_linking: bool = True
     tile_url: str = ""  # map base tiles for the console, e.g. a city's own 天地图 (optional)
     tile_attribution: str = ""
+    # The tiles' coordinate system: "wgs84" (天地图 and most government servers: CGCS2000, within
+    # centimetres of WGS84) or "gcj02" (the offset system of 高德/腾讯-style tiles: the console
+    # shifts its WGS84 layers onto them and clicks back). Data is always stored in WGS84.
+    tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    tile_subdomains: str = ""  # {s} in tile_url, e.g. "01234567" for 天地图's t0 … t7
+    # The city's own vector base map (roads, rivers, parks, buildings; GeoJSON), drawn under the
+    # boundaries with no tiles from anywhere; empty: data_dir/basemap.geojson (the demo's).
+    basemap_path: Path | None = None
     attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest import file (CSV, YAML, GeoJSON); it also bounds every other request body.
     import_max_bytes: int = 20 * 1024 * 1024
@@ -197,6 +205,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def basemap_file(self) -> Path:
+        return self.basemap_path or self.data_dir / "basemap.geojson"
 
     @property
     def models_dir(self) -> Path:

@@ -26,6 +26,7 @@ from cityloop.api.routers import (
     auth,
     dashboard,
     files,
+    geo,
     holidays,
     reference,
     understanding,
@@ -76,6 +77,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
         files.router,
         understanding.router,
         holidays.router,
+        geo.router,
     ):
         app.include_router(router)
     app.include_router(open311_router)

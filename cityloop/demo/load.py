@@ -101,6 +101,10 @@ def build_demo(
     regions = build_regions(seed)
     progress("导入区划、部门、分类、联动清单 regions, departments, taxonomy, linkage list …")
     n_rules = load_reference_city(ctx, regions)
+    from cityloop.demo.basemap import build_basemap, write_basemap
+
+    # The city's own base map, from the same outline and gazetteer as the reference data.
+    write_basemap(ctx.settings.basemap_file, build_basemap(regions, build_gazetteer(regions), seed))
     user_ids = _create_users(ctx)
     taxonomy = build_taxonomy()
 

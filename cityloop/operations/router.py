@@ -217,7 +217,11 @@ async def live_events(request: Request, ctx: Ctx, actor: Watcher) -> StreamingRe
                     yield f"event: {event.get('kind', 'message')}\ndata: {data}\n\n".encode()
         finally:
             if pending is not None:
+                # The cancelled __anext__ must finish before the generator can be closed, or
+                # aclose() raises "asynchronous generator is already running".
                 pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await pending
             await source.aclose()  # type: ignore[attr-defined]
 
     return StreamingResponse(

@@ -144,6 +144,8 @@ def live_order(ctx: CityLoop, kind: str, w: WorkOrderRow, place: str, **extra: A
         life_safety=bool(getattr(w, "life_safety", False)),
         lon=w.lon,
         lat=w.lat,
+        # the stream shows a supervisor the events in their region only (by this code)
+        grid_code=w.grid_code,
         at=ctx.clock.now().isoformat(),
         **extra,
     )
@@ -306,6 +308,7 @@ def tail_incidents(ctx: CityLoop) -> TailReport:
                         "rule_id": inc.rule_id,
                         "lon": dev.lon,
                         "lat": dev.lat,
+                        "grid_code": dev.grid_code,
                         "at": inc.opened_at.isoformat(),
                     }
                 )

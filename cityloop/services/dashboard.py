@@ -11,7 +11,9 @@ Formulas (documented in docs/CONSOLE.md):
 - on-time completion rate (按时办结率) = orders replied by their due time / orders replied in
   the period;
 - satisfaction rate (满意率) = (satisfied + basically satisfied) / rated, over orders replied in
-  the period that carry a rating.
+  the period that carry a rating;
+- the department league: a composite of on-time rate, satisfaction and overdue
+  (`cityloop/domain/league.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from cityloop.domain import league as league_rule
 from cityloop.domain.orders import Actor
 from cityloop.domain.privacy import mask_text
 from cityloop.domain.statuses import OPEN, WITH_DEPARTMENT, Rating, Role
@@ -225,7 +228,10 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
 
     def d(code: str) -> dict[str, int]:
         return dept.setdefault(
-            code, dict.fromkeys(("n", "open", "overdue", "replied", "on_time", "rated", "good"), 0)
+            code,
+            dict.fromkeys(
+                ("n", "open", "held", "overdue", "replied", "on_time", "rated", "good"), 0
+            ),
         )
 
     for status, urgency, lead, n, late, rec in open_rows:
@@ -239,6 +245,7 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
             row = d(lead)
             row["n"] += n - rec  # the recent ones are counted with the period's intake
             row["open"] += n
+            row["held"] += n if held else 0
             row["overdue"] += late if held else 0
 
     received_by_day: dict[str, int] = {}
@@ -291,22 +298,23 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
         {"channel": c, "count": n}
         for c, n in sorted(by_channel.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-    league: list[dict[str, Any]] = [
-        {
-            "department": code,
-            "name": ref.departments.get(code, code),
-            "orders": v["n"],
-            "open": v["open"],
-            "overdue": v["overdue"],
-            "replied": v["replied"],
-            "on_time_rate": _ratio(v["on_time"], v["replied"]),
-            "satisfaction_rate": _ratio(v["good"], v["rated"]),
-        }
-        for code, v in dept.items()
-        if v["n"]
-    ]
-    league.sort(
-        key=lambda x: (-(x["on_time_rate"] or 0), x["overdue"], -x["orders"], x["department"])
+    league = league_rule.league(
+        [
+            league_rule.DepartmentFigures(
+                department=code,
+                name=ref.departments.get(code, code),
+                orders=v["n"],
+                open=v["open"],
+                held=v["held"],
+                overdue=v["overdue"],
+                replied=v["replied"],
+                on_time=v["on_time"],
+                rated=v["rated"],
+                good=v["good"],
+            )
+            for code, v in dept.items()
+            if v["n"]
+        ]
     )
     busiest = [
         {"grid_code": g, "name": _grid_name(ref, g), "count": int(n), "open": int(o or 0)}
@@ -337,6 +345,7 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
         "category_mix": category_mix,
         "channel_mix": channel_mix,
         "department_league": league,
+        "league_rule": {"weights": league_rule.WEIGHTS, "min_replied": league_rule.MIN_REPLIED},
         "busiest_grids": busiest,
     }
 
@@ -462,7 +471,8 @@ def _scope_label(ctx: CityLoop, actor: Actor) -> dict[str, Any]:
 
 
 def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]:
-    """Open orders with coordinates, newest first, at most `limit` (capped)."""
+    """Open orders with coordinates, newest first, at most `limit` (capped), with the counts of
+    all open orders and of those without a location (`unlocated`: not on the map)."""
     limit = max(1, min(limit, MAP_ORDERS_MAX))
     now = ctx.clock.now()
     ref = ctx.reference.get()
@@ -484,14 +494,24 @@ def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]
         s = uow.session
         # Per status (an equality on the status index each): with the whole IN list SQLite's
         # planner walks the received_at index through every closed order, or scans the table.
+        # Every open order, and how many of them carry a location, in one pass: the screen says
+        # how many open orders the map cannot show.
         counts = s.execute(
             _scoped(
-                select(W.status, func.count()).where(W.status.in_(_OPEN), *located), actor
+                select(
+                    W.status,
+                    func.count(),
+                    func.sum(case((and_(*located), 1), else_=0)),
+                ).where(W.status.in_(_OPEN)),
+                actor,
             ).group_by(W.status)
         ).all()
-        total = sum(int(n) for _, n in counts)
+        open_total = sum(int(n) for _, n, _ in counts)
+        total = sum(int(m or 0) for _, _, m in counts)
         found: list[Any] = []
-        for status, _ in counts:
+        for status, _, with_place in counts:
+            if not with_place:
+                continue
             found.extend(
                 s.execute(
                     _scoped(select(*cols).where(W.status == status, *located), actor)
@@ -517,4 +537,10 @@ def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]
         }
         for r in rows
     ]
-    return {"items": items, "total": int(total), "truncated": int(total) > len(items)}
+    return {
+        "items": items,
+        "total": int(total),  # open orders with a location (the map's points before the cap)
+        "truncated": int(total) > len(items),
+        "open_total": open_total,  # every open order in the caller's jurisdiction
+        "unlocated": open_total - int(total),  # open orders without a location: not on the map
+    }

@@ -315,3 +315,31 @@ def test_mount_web_serves_index_for_client_routes(ctx: CityLoop, tmp_path):
     assert c.get("/api/v1/health").json()["status"] == "ok"
     assert c.get("/api/v1/nope").status_code == 404
     assert c.get("/../../etc/passwd").text == "<div id=app></div>"
+
+
+def test_league_ranks_by_the_composite_score_not_volume(api: TestClient, users: Users, city):
+    """Hand-computed from the five orders: D-CG on time 1/1, satisfied 1/1, nothing held →
+    100 × (.40 + .35) / .75 = 100.0; D-SW on time 0/1, satisfied 1/1 → 100 × .35 / .75 = 46.7;
+    D-HD nothing replied, its one held order overdue → 0.0. Each has fewer than
+    MIN_REPLIED replies, so none is ranked; they are listed by score."""
+    body = api.get("/api/v1/dashboard/summary", headers=users.headers("leader")).json()
+    rows = [(d["department"], d["score"], d["rank"]) for d in body["department_league"]]
+    assert rows == [("D-CG", 100.0, None), ("D-SW", 46.7, None), ("D-HD", 0.0, None)]
+    hd = body["department_league"][2]
+    assert (hd["held"], hd["overdue"], hd["overdue_rate"]) == (1, 1, 1.0)
+    assert body["league_rule"]["min_replied"] == 5
+    assert body["league_rule"]["weights"] == {
+        "on_time": 0.4,
+        "satisfaction": 0.35,
+        "punctuality": 0.25,
+    }
+
+
+def test_map_orders_count_the_open_orders_without_a_location(api: TestClient, users: Users, city):
+    _appeal(api, users.headers("operator"), lon=None, lat=None, reporter_phone="13800000009")
+    leader = api.get("/api/v1/dashboard/map-orders", headers=users.headers("leader")).json()
+    assert (leader["open_total"], leader["total"], leader["unlocated"]) == (4, 3, 1)
+    assert len(leader["items"]) == 3
+    # A supervisor's counts are their street's: east has order 2 only, located.
+    east = api.get("/api/v1/dashboard/map-orders", headers=users.headers("sup_east")).json()
+    assert (east["open_total"], east["total"], east["unlocated"]) == (1, 1, 0)

@@ -34,6 +34,11 @@ export interface Category {
 export interface ConsoleConfig {
   tile_url: string | null
   tile_attribution: string
+  /** the tiles' coordinate system: GCJ-02 tiles get the WGS84 layers shifted onto them */
+  tile_crs?: 'wgs84' | 'gcj02'
+  tile_subdomains?: string | null
+  /** the city has its own vector base map (GET /geo/basemap) */
+  basemap?: boolean
   city_name: string | null
   center: [number, number] | null
   bounds: [[number, number], [number, number]] | null

@@ -31,7 +31,9 @@ STREAM_MAX_SECONDS = 3600  # one connection lives at most an hour; EventSource r
 @router.get("/meta/console-config", operation_id="consoleConfig")
 def console_config(ctx: Ctx) -> dict[str, Any]:
     """What the web console needs to know before it draws a map: the optional base-tile URL
-    (CITYLOOP_TILE_URL, e.g. an intranet tile server) and the city's centre and bounds."""
+    (CITYLOOP_TILE_URL, e.g. an intranet tile server or 天地图 WMTS with a key), the tiles'
+    coordinate system (CITYLOOP_TILE_CRS: wgs84 or gcj02), whether the city has its own vector
+    base map (GET /geo/basemap), and the city's centre and bounds."""
     with ctx.uow() as uow:
         bounds = uow.session.execute(
             select(
@@ -57,6 +59,9 @@ def console_config(ctx: Ctx) -> dict[str, Any]:
     return {
         "tile_url": ctx.settings.tile_url or None,
         "tile_attribution": ctx.settings.tile_attribution,
+        "tile_crs": ctx.settings.tile_crs,
+        "tile_subdomains": ctx.settings.tile_subdomains or None,
+        "basemap": ctx.settings.basemap_file.is_file(),
         "city_name": city.name if city is not None else None,
         "center": center,
         "bounds": (
