@@ -59,11 +59,20 @@ def _queued_since(session: Any, order_id: int, received_at: datetime) -> datetim
     return at or received_at
 
 
-def start_missing(ctx: CityLoop, now: datetime, batch: int = 5000) -> int:
+def start_missing(ctx: CityLoop, now: datetime, batch: int = 500) -> int:
     """Timers for open orders whose current step has none: a dispatch timer from when the
     order entered the queue; for orders held by a department, the completion timer from their
-    stored deadline."""
+    stored deadline. Committed `batch` orders at a time, so a backlog (a migration, an import)
+    never holds the database's write lock for long: intake and logins go on meanwhile."""
     started = 0
+    while True:
+        queued, held = _start_batch(ctx, batch)
+        started += queued + held
+        if queued < batch and held < batch:
+            return started
+
+
+def _start_batch(ctx: CityLoop, batch: int) -> tuple[int, int]:
     with ctx.uow() as uow:
         s = uow.session
         conn = s.connection()
@@ -79,7 +88,6 @@ def start_missing(ctx: CityLoop, now: datetime, batch: int = 5000) -> int:
             timer = StepTimer(Step.DISPATCH, limits.dispatch, since, due, warn)
             # Stored as it stood when it started, so the marking pass reports it.
             save_timers(conn, oid, [timer], since)
-            started += 1
         held = s.execute(
             select(
                 W.id,
@@ -107,9 +115,8 @@ def start_missing(ctx: CityLoop, now: datetime, batch: int = 5000) -> int:
             begin = min(dispatched or warn_at, warn_at)
             timer = StepTimer(Step.COMPLETE, limit, begin, due_at, warn_at, lead)
             save_timers(conn, oid, [timer], begin)
-            started += 1
         uow.commit()
-    return started
+    return len(queued), len(held)
 
 
 def sweep_steps(ctx: CityLoop, now: datetime | None = None) -> SweepResult:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from cityloop.domain.orders import Actor
 from cityloop.services.clock import ManualClock
 from cityloop.services.escalation import raise_urgency
-from cityloop.services.step_sweeper import sweep_steps
+from cityloop.services.step_sweeper import start_missing, sweep_steps
 from cityloop.store.models import AppealRow, WorkOrderRow
 from cityloop.store.steps import STEPS, load_timers
 from tests.conftest import EAST, WEST, Users, category
@@ -428,3 +428,28 @@ def test_urgent_without_an_urgent_rule_limit_gets_the_urgent_setting(client, use
     assert _at(body["due_at"]) == clock.now() + timedelta(hours=24)
     order = _order(client, users, body["work_order_id"])
     assert order["time_limit"] == "24h@natural"
+
+
+def test_a_backlog_of_missing_timers_is_started_in_small_committed_batches(
+    client, users, ctx, clock
+):
+    orders = [_appeal(client, users, ctx, None)["work_order_id"] for _ in range(3)]
+    orders += [_appeal(client, users, ctx, WATER)["work_order_id"] for _ in range(2)]
+    with ctx.engine.begin() as conn:
+        conn.execute(delete(STEPS))
+    commits = []
+    real_uow = ctx.uow
+
+    def counting_uow():
+        commits.append(1)
+        return real_uow()
+
+    ctx.uow = counting_uow  # type: ignore[method-assign]
+    try:
+        assert start_missing(ctx, clock.now(), batch=2) == 5
+    finally:
+        ctx.uow = real_uow  # type: ignore[method-assign]
+    assert len(commits) == 2  # 3 waiting and 2 held orders, 2 of each per transaction
+    with ctx.engine.connect() as conn:
+        with_timer = set(conn.execute(select(STEPS.c.work_order_id)).scalars())
+    assert with_timer == set(orders)
