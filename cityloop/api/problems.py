@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityloop.domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
@@ -125,6 +126,32 @@ def install(app: FastAPI) -> None:
             key_id=exc.key_id,
         )
 
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, exc: OperationalError) -> JSONResponse:
+        if not transient(exc):
+            raise exc  # a real fault: the last-resort 500 with its request id
+        # A lock held past the busy timeout, or a lost connection: nothing was written by this
+        # request (its transaction rolled back), so the client may send it again.
+        log.error("database unavailable for %s: %s", request.url.path, exc.orig)
+        return problem(
+            503,
+            "服务繁忙，请稍后重试 Service busy, retry shortly",
+            "数据库暂时不可用，本次请求未写入任何数据。",
+            headers={"Retry-After": "2"},
+            code="database_busy",
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+def transient(exc: OperationalError) -> bool:
+    """A database error that passes by itself: SQLite's lock or busy timeout, or PostgreSQL's
+    connection lost or refused (not a missing table or a bad statement)."""
+    text = str(exc.orig).lower()
+    if "database is locked" in text or "database is busy" in text:
+        return True
+    return exc.connection_invalidated or type(exc.orig).__module__.startswith("psycopg") and (
+        "connection" in text or "server closed" in text or "terminating" in text
+    )

@@ -152,3 +152,34 @@ def test_every_request_date_time_reads_a_missing_offset_as_city_time(ctx: CityLo
                 elif annotation not in (datetime, date):
                     problems += [f"{route.path} {f.name}: {b}" for b in bare(annotation, set())]
     assert problems == [], "\n".join(problems)
+
+
+@pytest.fixture
+def database_down(ctx: CityLoop) -> TestClient:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    app = create_app(ctx, web=False)
+
+    @app.get("/api/v1/locked")
+    def locked() -> None:
+        raise OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked"))
+
+    @app.get("/api/v1/broken")
+    def broken() -> None:
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: nope"))
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_a_busy_database_answers_503_to_retry_and_a_real_fault_stays_500(
+    database_down: TestClient,
+) -> None:
+    r = database_down.get("/api/v1/locked")
+    assert r.status_code == 503 and r.headers["retry-after"] == "2"
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "database_busy" and "UPDATE" not in r.text
+    fault = database_down.get("/api/v1/broken")
+    assert fault.status_code == 500 and fault.json()["code"] == "internal_error"
+    assert "nope" not in fault.text
