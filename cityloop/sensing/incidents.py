@@ -217,6 +217,7 @@ class IncidentOrders:
                 "rule_id": rule.id,
                 "lon": device.lon,
                 "lat": device.lat,
+                "grid_code": device.grid_code,  # the stream scopes a supervisor's events by it
                 "at": now.isoformat(),
             }
         )

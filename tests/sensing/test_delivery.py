@@ -120,6 +120,7 @@ def test_a_new_alarm_reaches_the_screens_when_its_batch_commits_and_not_before(
     [alarm] = started.alarms.sent
     assert alarm["ticket_no"] == first.orders[0] and alarm["incident_id"] > 0
     assert alarm["place"] == "幸福小区3栋" and alarm["device_id"] == "smoke-9"
+    assert alarm["grid_code"]  # a supervisor's stream filters by it
     # The same device alarming again joins the open incident: no second pop-up.
     pipeline.process([Inbound(topic, body("a-2"))])
     assert len(started.alarms.sent) == 1
