@@ -42,13 +42,13 @@ def _system() -> Actor:
 @community_app.command("import")
 def import_(kind: str, path: Path) -> None:
     """Import residents or shops from CSV/Excel (all or nothing): KIND is residents|shops."""
-    from cityloop.community.registry import service
+    from cityloop.community.registry import importing, sheets
     from cityloop.geo.regions import ImportRejected
 
     ctx = _context()
     try:
-        rows = service.read_table(path.name, path.read_bytes())
-        fn = service.import_people if kind == "residents" else service.import_shops
+        rows = sheets.read_table(path.name, path.read_bytes())
+        fn = importing.import_people if kind == "residents" else importing.import_shops
         typer.echo(fn(ctx, _system(), rows))
     except ImportRejected as exc:
         typer.echo(str(exc), err=True)

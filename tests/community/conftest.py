@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 
 import cityloop.community.store  # noqa: F401  (registers the tables; models.py will import it)
 from cityloop.api.app import create_app
-from cityloop.community.registry import service as registry
 from cityloop.community.registry.identity import make_id_number
+from cityloop.community.registry.importing import import_people
+from cityloop.community.registry.sheets import read_table
 from cityloop.community.router import router
 from cityloop.domain.statuses import Role
 from cityloop.services.context import CityLoop
@@ -142,7 +143,7 @@ def city(ctx: CityLoop, users: Users) -> Users:
     refreshed so it knows the extra accounts."""
     add_resident_user(ctx, "resident3")
     add_resident_user(ctx, "resident_east")
-    registry.import_people(ctx, users.actor("admin"), registry.read_table("p.csv", people_csv()))
+    import_people(ctx, users.actor("admin"), read_table("p.csv", people_csv()))
     return Users(ctx)
 
 

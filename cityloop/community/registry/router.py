@@ -9,8 +9,16 @@ from pydantic import BaseModel, Field
 
 from cityloop.api.deps import Ctx, CurrentActor
 from cityloop.api.edge import CityDate
-from cityloop.community.registry import service
-from cityloop.community.registry.service import ResidentFilters
+from cityloop.community.registry import (
+    changes,
+    exports,
+    houses,
+    importing,
+    overview,
+    residents,
+    sheets,
+)
+from cityloop.community.registry.residents import ResidentFilters
 from cityloop.domain.errors import InvalidCommand
 
 router = APIRouter(prefix="/api/v1/community/registry", tags=["community: registry"])
@@ -53,7 +61,7 @@ async def _rows(file: UploadFile) -> list[tuple[int, dict[str, str]]]:
     data = await file.read(_MAX_IMPORT + 1)
     if len(data) > _MAX_IMPORT:
         raise InvalidCommand("file", "larger than 20 MB")
-    return service.read_table(file.filename or "import.csv", data)
+    return sheets.read_table(file.filename or "import.csv", data)
 
 
 @router.post("/import/residents", operation_id="communityImportResidents")
@@ -61,14 +69,14 @@ async def import_residents(file: UploadFile, ctx: Ctx, actor: CurrentActor) -> d
     """CSV or Excel: grid_code, estate, building, unit, room, name[, household_code, id_number,
     phone, birth_date, gender, relation, residence, party_member, care_tags (a|b), username].
     All or nothing; a 422 lists every problem by line and field."""
-    return service.import_people(ctx, actor, await _rows(file))
+    return importing.import_people(ctx, actor, await _rows(file))
 
 
 @router.post("/import/shops", operation_id="communityImportShops")
 async def import_shops(file: UploadFile, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
     """CSV or Excel: grid_code, estate, building, name[, business, licence_no, contact_name,
     contact_phone]. All or nothing."""
-    return service.import_shops(ctx, actor, await _rows(file))
+    return importing.import_shops(ctx, actor, await _rows(file))
 
 
 @router.get("/residents", operation_id="communityListResidents")
@@ -86,7 +94,7 @@ def list_residents(
 ) -> dict[str, Any]:
     """Residents inside the caller's jurisdiction, masked."""
     f = ResidentFilters(region, tag, name, min_age, living_alone, household_id, page, size)
-    return service.list_residents(ctx, actor, f)
+    return residents.list_residents(ctx, actor, f)
 
 
 @router.get("/residents/elderly-alone", operation_id="communityElderlyAlone")
@@ -94,13 +102,13 @@ def elderly_alone(
     ctx: Ctx, actor: CurrentActor, region: str | None = None, age: int = Query(80, ge=50, le=130)
 ) -> dict[str, Any]:
     """Residents aged ≥ 80 (by default) living alone."""
-    return service.elderly_alone(ctx, actor, region, age)
+    return residents.elderly_alone(ctx, actor, region, age)
 
 
 @router.get("/residents/{resident_id}", operation_id="communityGetResident")
 def get_resident(resident_id: int, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
     """A resident (masked) and their house (以人找房)."""
-    return service.get_resident(ctx, actor, resident_id)
+    return residents.get_resident(ctx, actor, resident_id)
 
 
 @router.post("/residents/{resident_id}/reveal", operation_id="communityRevealResident")
@@ -109,40 +117,40 @@ def reveal_resident(
 ) -> dict[str, Any]:
     """The full record (ID number, phone) for the grid's worker, supervisors and admin; every
     call is written to the audit log with its reason."""
-    return service.get_resident(ctx, actor, resident_id, full=True, reason=body.reason)
+    return residents.get_resident(ctx, actor, resident_id, full=True, reason=body.reason)
 
 
 @router.patch("/residents/{resident_id}", operation_id="communityUpdateResident")
 def update_resident(
     resident_id: int, body: ResidentUpdate, ctx: Ctx, actor: CurrentActor
 ) -> dict[str, Any]:
-    changes = body.model_dump(exclude_unset=True)
-    version = changes.pop("version", None)
-    return service.update_resident(ctx, actor, resident_id, changes, version)
+    fields = body.model_dump(exclude_unset=True)
+    version = fields.pop("version", None)
+    return changes.update_resident(ctx, actor, resident_id, fields, version)
 
 
 @router.post("/residents/{resident_id}/care-tags", operation_id="communityAddCareTag")
 def add_care_tag(
     resident_id: int, body: CareTagIn, ctx: Ctx, actor: CurrentActor
 ) -> dict[str, Any]:
-    return service.set_care_tag(ctx, actor, resident_id, body.tag, True, body.note)
+    return changes.set_care_tag(ctx, actor, resident_id, body.tag, True, body.note)
 
 
 @router.delete("/residents/{resident_id}/care-tags/{tag}", operation_id="communityRemoveCareTag")
 def remove_care_tag(resident_id: int, tag: str, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
-    return service.set_care_tag(ctx, actor, resident_id, tag, False)
+    return changes.set_care_tag(ctx, actor, resident_id, tag, False)
 
 
 @router.put("/residents/{resident_id}/user", operation_id="communityLinkUser")
 def link_user(resident_id: int, body: LinkUserIn, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
     """Link a resident's login account (wishes, snaps and points need one)."""
-    return service.link_user(ctx, actor, resident_id, body.username)
+    return changes.link_user(ctx, actor, resident_id, body.username)
 
 
 @router.get("/history/{entity}/{entity_id}", operation_id="communityHistory")
 def history(entity: str, entity_id: int, ctx: Ctx, actor: CurrentActor) -> list[dict[str, Any]]:
     """Every change of a resident, house or shop: version, field, old → new, who, when."""
-    return service.history(ctx, actor, entity, entity_id)
+    return changes.history(ctx, actor, entity, entity_id)
 
 
 @router.get("/houses", operation_id="communityListHouses")
@@ -154,18 +162,18 @@ def list_houses(
     page: int = Query(1, ge=1),
     size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    return service.list_houses(ctx, actor, region, vacant, page, size)
+    return houses.list_houses(ctx, actor, region, vacant, page, size)
 
 
 @router.get("/houses/{house_id}", operation_id="communityGetHouse")
 def get_house(house_id: int, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
     """A house with its households and residents (以房找人)."""
-    return service.get_house(ctx, actor, house_id)
+    return houses.get_house(ctx, actor, house_id)
 
 
 @router.patch("/houses/{house_id}", operation_id="communityUpdateHouse")
 def update_house(house_id: int, body: HouseUpdate, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
-    return service.update_house(ctx, actor, house_id, body.model_dump(exclude_unset=True))
+    return changes.update_house(ctx, actor, house_id, body.model_dump(exclude_unset=True))
 
 
 @router.get("/households", operation_id="communityHouseholdsWithTag")
@@ -173,31 +181,31 @@ def households(
     ctx: Ctx, actor: CurrentActor, tag: str, region: str | None = None
 ) -> list[dict[str, Any]]:
     """Households in my jurisdiction where someone carries the care tag."""
-    return service.households_with_tag(ctx, actor, tag, region)
+    return houses.households_with_tag(ctx, actor, tag, region)
 
 
 @router.get("/estates", operation_id="communityEstates")
 def estates(ctx: Ctx, actor: CurrentActor, region: str | None = None) -> list[dict[str, Any]]:
-    return service.estates(ctx, actor, region)
+    return overview.estates(ctx, actor, region)
 
 
 @router.get("/buildings/{building_id}", operation_id="communityBuilding")
 def building(building_id: int, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
     """A building with its houses and the shops in it."""
-    return service.building_detail(ctx, actor, building_id)
+    return houses.building_detail(ctx, actor, building_id)
 
 
 @router.get("/shops", operation_id="communityShops")
 def shops(
     ctx: Ctx, actor: CurrentActor, region: str | None = None, building_id: int | None = None
 ) -> list[dict[str, Any]]:
-    return service.list_shops(ctx, actor, region, building_id)
+    return houses.list_shops(ctx, actor, region, building_id)
 
 
 @router.get("/counts", operation_id="communityCounts")
 def counts(ctx: Ctx, actor: CurrentActor, region: str | None = None) -> list[dict[str, Any]]:
     """Per community: estates, buildings, houses, households, residents, shops, care tags."""
-    return service.counts(ctx, actor, region)
+    return overview.counts(ctx, actor, region)
 
 
 @router.get("/export", operation_id="communityExport")
@@ -210,7 +218,7 @@ def export(
     reason: str = "",
 ) -> Response:
     """Residents as CSV or Excel: masked; in full only for roles that may see full records."""
-    data, media = service.export_residents(ctx, actor, format, region, full, reason)
+    data, media = exports.export_residents(ctx, actor, format, region, full, reason)
     return Response(
         data,
         media_type=media,
