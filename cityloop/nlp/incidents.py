@@ -103,7 +103,13 @@ class _Features:
     text: str
     address: str
     vector: dict[str, float]  # L2-normalized
-    keys: PlaceKeys
+    _keys: PlaceKeys | None = None  # read on first need: most candidates fail on text first
+
+    @property
+    def keys(self) -> PlaceKeys:
+        if self._keys is None:
+            self._keys = place_keys(self.address, self.text)
+        return self._keys
 
 
 class IncidentMatcher:
@@ -123,13 +129,13 @@ class IncidentMatcher:
 
     def __init__(
         self,
-        text_threshold: float = 0.25,
+        text_threshold: float = 0.10,
         max_distance_m: float = 200.0,
         window_hours: float = 48.0,
         category_levels: int = 2,
-        strong_text_threshold: float = 0.15,
+        strong_text_threshold: float = 0.05,
         near_m: float = 60.0,
-        ngram: int = 1,
+        ngram: int = 2,
         cache_size: int = 50_000,
     ) -> None:
         if ngram < 1:
@@ -189,12 +195,7 @@ class IncidentMatcher:
         if cached is not None and cached.text == appeal.text and cached.address == appeal.address:
             self._cache.move_to_end(appeal.id)
             return cached
-        feats = _Features(
-            appeal.text,
-            appeal.address,
-            self.vector(appeal.text),
-            place_keys(appeal.address, appeal.text),
-        )
+        feats = _Features(appeal.text, appeal.address, self.vector(appeal.text))
         self._cache[appeal.id] = feats
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -218,38 +219,50 @@ class IncidentMatcher:
         """
         rules = self.rules
         t0 = new_appeal.received_at
-        window = self.window
+        lo, hi = t0 - self.window, t0 + self.window
         path = new_appeal.category_path
         rule = new_appeal.sensing_rule
-        # Cheap filters before any text work: most open appeals fail one of them.
-        pool = [
-            (c, shared)
-            for c in candidates
-            if c.id != new_appeal.id
-            and abs(c.received_at - t0) <= window
-            and c.sensing_rule == rule  # same_sensing_rule, inlined on the hot path
-            and (shared := shared_category(path, c.category_path, rules.min_category_levels))
-            is not None
-        ]
+        levels = rules.min_category_levels
+        same_path = shared_category(path, path, levels)  # what two equal paths share
+        # Cheap filters before any text work: most open appeals fail one of them (time,
+        # sensing rule, category; the common equal-path case without a call).
+        pool: list[tuple[IncidentAppeal, str]] = []
+        for c in candidates:
+            if not lo <= c.received_at <= hi or c.sensing_rule != rule or c.id == new_appeal.id:
+                continue
+            shared = same_path if c.category_path == path else None
+            if shared is None:
+                shared = shared_category(path, c.category_path, levels)
+                if shared is None:
+                    continue
+            pool.append((c, shared))
         if not pool:
             return []
         mine = self._features(new_appeal)
         xy = (new_appeal.lon, new_appeal.lat)
+        floor = min(rules.text_strong, rules.text_weak)  # below it nothing links
+        place = new_appeal.place_name
         out: list[Match] = []
         for c, shared in pool:
+            # Cheapest first: the points (most open appeals are elsewhere), then the text
+            # (vectors are cached per appeal), then the place details.
+            metres = distance(xy, (c.lon, c.lat))
+            wide = rules.same_place_m if place and place == c.place_name else rules.radius_m
+            if metres is not None and metres > wide:
+                continue
             theirs = self._features(c)
+            sim = _cosine(mine.vector, theirs.vector)
+            if sim < floor:
+                continue
             verdict = compare_places(
                 mine.keys,
                 theirs.keys,
                 rules,
-                distance_m=distance(xy, (c.lon, c.lat)),
+                distance_m=metres,
                 place_a=new_appeal.place_name,
                 place_b=c.place_name,
             )
-            if not verdict.linkable:
-                continue
-            sim = _cosine(mine.vector, theirs.vector)
-            if sim < text_bar(verdict, rules):
+            if not verdict.linkable or sim < text_bar(verdict, rules):
                 continue
             score = round(0.6 * sim + 0.4 * _place_score(verdict, rules), 4)
             hours = abs((c.received_at - t0).total_seconds()) / 3600
