@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import free_port, load, machine, python, start, stop, wait_http  # noqa: E402
 
 ADMIN_DSN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-DB = "cityloop_bench"
+DB = os.environ.get("BENCH_DB", "cityloop_bench")  # one per concurrent bench run
 TEDDY = Path(__file__).resolve().parents[2] / "shared" / "data" / "teddy2020"
 TEMPLATES = [
     "市民来电反映：{n}号楼附近路灯不亮已经三天了，晚上出行很不安全，希望尽快维修。",
