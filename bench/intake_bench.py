@@ -33,6 +33,9 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, os.path.dirname(__file__))
+# This checkout's cityloop, not whichever one the virtual environment was installed from (the
+# server runs from the checkout's root and imports it; the preparation must match its schema).
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _common import free_port, load, machine, python, start, stop, wait_http  # noqa: E402
 
 ADMIN_DSN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
