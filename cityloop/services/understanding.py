@@ -7,13 +7,14 @@ model activated by `cityloop model activate` or a re-imported gazetteer reaches 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from cityloop.domain.statuses import WITH_DEPARTMENT, OrderStatus
 from cityloop.geo.gazetteer import Gazetteer, GazetteerEntry
@@ -176,8 +177,29 @@ class Understanding:
     ) -> IncidentLink | None:
         """The open order this appeal most likely repeats, with the evidence for it."""
         ref = self.ctx.reference.get()
+        matcher = self.matcher()
         since = received_at - timedelta(hours=self.ctx.settings.incident_window_hours)
-        family = category_code[:4]  # the first two taxonomy levels; the matcher compares all
+        # Only orders the matcher could accept: this category or one below it, or a broader
+        # one of at least two levels (the full path is compared where both have it); and with
+        # a pin, only orders without one or within reach (long texts of far orders cost most).
+        code_col = WorkOrderRow.category_code
+        broader = ref.category_ancestry(category_code)[1:-1]  # levels 2 .. own - 1
+        same_kind = starts_with(code_col, category_code)
+        if broader:
+            same_kind = or_(same_kind, code_col.in_(broader))
+        near: ColumnElement[bool] = true()
+        if lon is not None and lat is not None:
+            reach = max(matcher.rules.radius_m, matcher.rules.same_place_m)
+            dlat = reach / 111_320
+            dlon = reach / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+            near = or_(
+                WorkOrderRow.lon.is_(None),
+                WorkOrderRow.lat.is_(None),
+                and_(
+                    WorkOrderRow.lon.between(lon - dlon, lon + dlon),
+                    WorkOrderRow.lat.between(lat - dlat, lat + dlat),
+                ),
+            )
         first_appeal = AppealRow.ticket_no == WorkOrderRow.ticket_no  # the order's own caller
         with self.ctx.uow() as uow:
             rows = uow.session.execute(
@@ -198,7 +220,8 @@ class Understanding:
                 .outerjoin(AppealRow, first_appeal)
                 .where(
                     WorkOrderRow.received_at >= since,
-                    starts_with(WorkOrderRow.category_code, family),
+                    same_kind,
+                    near,
                     WorkOrderRow.status.in_(_OPEN_FOR_LINKING),
                 )
                 .order_by(WorkOrderRow.received_at.desc())
@@ -232,7 +255,7 @@ class Understanding:
             address,
             sensing_rule,
         )
-        matches = self.matcher().find_matches(new, candidates)
+        matches = matcher.find_matches(new, candidates)
         if not matches:
             return None
         best_id, score, reasons = matches[0]
