@@ -160,9 +160,11 @@ def test_an_alarm_never_joins_an_open_maintenance_order(started: Rig) -> None:
     assert [a for a, _ in battery["events"]].count("link") == 0
 
 
-def test_alarms_of_two_rules_on_one_device_stay_apart(started: Rig) -> None:
+def test_alarms_of_two_rules_on_one_device_stay_apart(
+    started: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 17: a sensor event links only within its own rule, whatever the text says."""
-    started.ctx.settings.incident_linking = True
+    monkeypatch.setattr(started.ctx.settings, "incident_linking", True)
     band = started.register("band-7", "wearable", name="李奶奶手环")
     for s in (0, 30, 61):
         started.send(band, at=T0 + _at(s), values={"heart_rate": 141.0, "spo2": 97.0})
@@ -174,8 +176,10 @@ def test_alarms_of_two_rules_on_one_device_stay_apart(started: Rig) -> None:
     assert [a for a, _ in heart["events"]].count("link") == 0
 
 
-def test_two_detectors_of_one_rule_in_one_stairwell_share_an_order(started: Rig) -> None:
-    started.ctx.settings.incident_linking = True
+def test_two_detectors_of_one_rule_in_one_stairwell_share_an_order(
+    started: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(started.ctx.settings, "incident_linking", True)
     where = {"address": "东湖名都3栋2单元楼道"}
     first = started.register("smoke-15f", "smoke_detector", **where)
     second = started.register("smoke-16f", "smoke_detector", **where)

@@ -190,10 +190,10 @@ def test_same_incident_is_linked_then_split(client, users, ctx, gazetteer):
     ctx.settings.incident_linking = False
 
 
-def test_differing_house_numbers_open_orders_of_their_own(client, users, ctx):
+def test_differing_house_numbers_open_orders_of_their_own(client, users, ctx, monkeypatch):
     """Issue 17: an address that differs is evidence against linking, however alike the words
     and however close the pins; the same address links even without a pin."""
-    ctx.settings.incident_linking = True
+    monkeypatch.setattr(ctx.settings, "incident_linking", True)
     code = category(ctx, LAMP)
     at = {"lon": WEST[0], "lat": WEST[1], "category_code": code}
     first = _post(
@@ -226,7 +226,6 @@ def test_differing_house_numbers_open_orders_of_their_own(client, users, ctx):
     assert masked["personal_data_masked"] is True
     dup = masked["appeals"][1]["understanding"]["duplicate"]
     assert dup["evidence"]["same_address"] == "黄河路*号" and "921" not in dup["reasons"]
-    ctx.settings.incident_linking = False
 
 
 def test_every_caller_is_notified_when_the_order_closes(client, users, ctx):
