@@ -12,24 +12,64 @@ the same for bench/bare_app.py. The load generator runs on the same machine.
 With `--database sqlite` the same load runs against the embedded default (a fresh SQLite file in
 a temporary data dir, the pragmas of cityloop/store/db.py); the bare endpoint is PostgreSQL-only
 and is skipped then.
+
+With `--linking` every appeal is also matched against the open orders (same-incident linking,
+the production default), and the texts are real ones: the bodies of the shared teddy2020
+messages (../shared/data/teddy2020, when present) or else the hand-written appeals of
+bench/data/linking_incidents.json, instead of three templates.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import random
 import sys
 import tempfile
+from pathlib import Path
 
 import psycopg
 
 sys.path.insert(0, os.path.dirname(__file__))
+# This checkout's cityloop, not whichever one the virtual environment was installed from (the
+# server runs from the checkout's root and imports it; the preparation must match its schema).
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _common import free_port, load, machine, python, start, stop, wait_http  # noqa: E402
 
 ADMIN_DSN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-DB = "cityloop_bench"
+DB = os.environ.get("BENCH_DB", "cityloop_bench")  # one per concurrent bench run
+TEDDY = Path(__file__).resolve().parents[2] / "shared" / "data" / "teddy2020"
+TEMPLATES = [
+    "市民来电反映：{n}号楼附近路灯不亮已经三天了，晚上出行很不安全，希望尽快维修。",
+    "来电人反映小区门口道路有个大坑，车辆经过很危险，编号{n}，请相关部门处理。",
+    "市民来电称楼下餐馆油烟很大，影响居民生活，已持续{n}天，要求整改。",
+]
+
+
+def varied_texts() -> tuple[list[tuple[str, str]], str]:
+    """(title, content) pairs of real appeals, and where they came from."""
+    path = TEDDY / "messages_labeled.csv"
+    if path.exists():
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = [
+                ((r.get("title") or "")[:200], (r.get("body") or "").strip()[:4000])
+                for r in csv.DictReader(f)
+            ]
+        rows = [(t, b) for t, b in rows if len(b.strip()) >= 5]
+        return rows, f"{len(rows)} teddy2020 message bodies ({path.parent})"
+    bench = json.loads(
+        (Path(__file__).parent / "data" / "linking_incidents.json").read_text(encoding="utf-8")
+    )
+    rows = [
+        ("", r["text"]) for inc in bench["incidents"] for r in inc["reports"] + inc["distractors"]
+    ]
+    return rows, (
+        f"{len(rows)} hand-written appeals of bench/data/linking_incidents.json ({TEDDY} is absent)"
+    )
+
+
 BENCH_PASSWORD = "Intake-Load-2026"  # meets the password policy
 
 
@@ -56,9 +96,7 @@ def prepare_city(url: str, data_dir: str) -> tuple[list[str], list[tuple[float, 
     load_reference_city(ctx)
     create_user(
         ctx,
-        UserInput(
-            "bench", BENCH_PASSWORD, "压测话务员", Role.OPERATOR, must_change_password=False
-        ),
+        UserInput("bench", BENCH_PASSWORD, "压测话务员", Role.OPERATOR, must_change_password=False),
     )
     ref = ctx.reference.get()
     leaves = [c for c, cat in ref.categories.items() if cat.level == 3]
@@ -103,8 +141,8 @@ def main() -> None:
     ap.add_argument(
         "--linking",
         action="store_true",
-        help="also match each appeal against open orders (same-incident linking); the bench's "
-        "templated texts make nearly every appeal a duplicate, the worst case",
+        help="also match each appeal against open orders (same-incident linking, the default in "
+        "production), with varied real texts instead of templates",
     )
     args = ap.parse_args()
 
@@ -123,19 +161,20 @@ def main() -> None:
         url = fresh_database()
         sa_url = url.replace("postgresql://", "postgresql+psycopg://")
     leaves, points = prepare_city(sa_url, data_dir)
-    texts = [
-        "市民来电反映：{n}号楼附近路灯不亮已经三天了，晚上出行很不安全，希望尽快维修。",
-        "来电人反映小区门口道路有个大坑，车辆经过很危险，编号{n}，请相关部门处理。",
-        "市民来电称楼下餐馆油烟很大，影响居民生活，已持续{n}天，要求整改。",
-    ]
+    texts: list[tuple[str, str]] = [("", t) for t in TEMPLATES]
+    if args.linking:
+        texts, source = varied_texts()
+        print(f"texts: {source}")
     rng = random.Random(2)
 
     def body(i: int) -> bytes:
         lon, lat = points[i % len(points)]
+        title, content = texts[i % len(texts)]
         return json.dumps(
             {
                 "channel": "hotline",
-                "content": texts[i % 3].format(n=i),
+                "title": title,
+                "content": content.format(n=i) if not args.linking else content,
                 "reporter_name": "张三",
                 "reporter_phone": f"139{i % 100000000:08d}",
                 "lon": lon,

@@ -146,7 +146,8 @@ def accept(why: MatchReasons, threshold: float, max_d: float, margin: float) -> 
 
 
 def bench_incidents(appeals: list[DemoAppeal], places: dict[str, PlaceResolution]) -> None:
-    print("\n## Same-incident detection (time-ordered intake, 48 h window, same l1/l2)")
+    print("\n## Same-incident detection on the demo history (time-ordered, 48 h window)")
+    print("(the labelled benchmark with look-alike distractors is bench/linking_bench.py)")
     truth = incident_pairs(appeals)
     items = [to_incident(a, places[a.external_id]) for a in appeals]
     texts = [i.text for i in items]
@@ -162,7 +163,9 @@ def bench_incidents(appeals: list[DemoAppeal], places: dict[str, PlaceResolution
         ("char 3-gram TF-IDF", 3, True),
         ("char 1-gram TF-IDF", 1, True),
     ):
-        m = IncidentMatcher(text_threshold=0.0, max_distance_m=5000, ngram=ngram)
+        m = IncidentMatcher(
+            text_threshold=0.0, strong_text_threshold=0.0, max_distance_m=5000, ngram=ngram
+        )
         if fitted:
             m.fit(texts)
         found, _ = replay(items, m)
@@ -193,8 +196,9 @@ def bench_incidents(appeals: list[DemoAppeal], places: dict[str, PlaceResolution
     pred = {frozenset((a, b)) for a, b, _, _ in found}
     p, r, f = prf(pred, truth)
     print(
-        f"\ndefault IncidentMatcher() (text {matcher.text_threshold}, {matcher.max_distance_m:.0f}"
-        f" m, {WINDOW_H:.0f} h, l1/l2): P {p:.4f}  R {r:.4f}  F1 {f:.4f}  ({len(pred)} pairs)"
+        f"\ndefault IncidentMatcher() (text {matcher.rules.text_strong}/{matcher.rules.text_weak}, "
+        f"{matcher.rules.radius_m:.0f} m, {WINDOW_H:.0f} h, full category): "
+        f"P {p:.4f}  R {r:.4f}  F1 {f:.4f}  ({len(pred)} pairs)"
     )
     by_kind = Counter(
         "same place name"

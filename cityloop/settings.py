@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     auto_dispatch_threshold: float | None = None
     category_thresholds: dict[str, float] = Field(default_factory=dict)  # per category code
     incident_window_hours: float = 48.0  # same-incident linking looks this far back
+    # Farther apart than this, two appeals are two places; this close, the points alone are
+    # strong place evidence (cityloop/nlp/linking.py, bench/linking_bench.py).
+    incident_radius_m: float = Field(default=200.0, gt=0)
+    incident_near_m: float = Field(default=60.0, gt=0)
     incident_linking: bool = True
     tile_url: str = ""  # map base tiles for the console, e.g. a city's own 天地图 (optional)
     tile_attribution: str = ""

@@ -161,9 +161,14 @@ class IncidentOrders:
                 external_id=ext,
             )
             # A maintenance order (battery low, offline) is one of its own: never linked into
-            # the alarm order about the same device or place.
+            # the alarm order about the same device or place. An alarm links only with alarms
+            # of its own rule (two smoke detectors of one stairwell), never by text alone.
             draft = draft_appeal(
-                self.ctx, appeal, SENSOR_ACTOR, link_duplicates=not rule.maintenance
+                self.ctx,
+                appeal,
+                SENSOR_ACTOR,
+                link_duplicates=not rule.maintenance,
+                sensing_rule=rule.id,
             )
             if draft.linked_to is not None and self._is_maintenance(session, draft.linked_to):
                 # Nor does an alarm join a maintenance order: it opens its own.

@@ -24,7 +24,7 @@ from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
 from cityloop.services.routing import decide
 from cityloop.services.steps import completion_limit
-from cityloop.services.understanding import PLACE_CONFIDENT
+from cityloop.services.understanding import PLACE_CONFIDENT, IncidentLink
 from cityloop.services.urgency import judge_urgency, urgency_record, with_category
 from cityloop.store.fast_insert import AlreadyReceived, insert_order
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
@@ -154,10 +154,12 @@ def draft_appeal(
     *,
     understand: bool = True,
     link_duplicates: bool = True,
+    sensing_rule: str | None = None,
 ) -> AppealDraft:
     """Validate, locate, judge urgency, understand, route and (when confident) dispatch — in
     memory. `understand=False` skips the model, place and same-incident steps (history
-    replays that already know the answers)."""
+    replays that already know the answers). `sensing_rule`: the rule behind a sensor event,
+    which links only with events of that rule."""
     ref = ctx.reference.get()
     if data.category_code and data.category_code not in ref.categories:
         raise InvalidCommand("category_code", f"unknown category {data.category_code}")
@@ -228,7 +230,7 @@ def draft_appeal(
     life_safety = bool(data.life_safety or judged.life_safety)
     urgent = life_safety or urgency is Urgency.URGENT
 
-    linked: tuple[int, float, str] | None = None
+    linked: IncidentLink | None = None
     if (
         mind is not None
         and link_duplicates
@@ -236,12 +238,24 @@ def draft_appeal(
         and decision.category_code
     ):
         place_name = (understood.get("place") or {}).get("name")
-        linked = mind.same_incident(text, lon, lat, place_name, decision.category_code, received_at)
+        linked = mind.same_incident(
+            text,
+            lon,
+            lat,
+            place_name,
+            decision.category_code,
+            received_at,
+            data.address,
+            sensing_rule,
+        )
         if linked:
+            # Kept with the appeal, so the dispatcher sees why it joined the order (and can
+            # split it off again).
             understood["duplicate"] = {
-                "order_id": linked[0],
-                "score": round(linked[1], 3),
-                "reasons": linked[2],
+                "order_id": linked.order_id,
+                "score": round(linked.score, 3),
+                "reasons": linked.reasons,
+                "evidence": linked.evidence,
             }
 
     ticket_no = ""  # taken by the write, in the order appeals are recorded (_write)
@@ -336,13 +350,13 @@ def _linked_draft(
     ctx: CityLoop,
     appeal: AppealRow,
     routing: dict[str, Any],
-    linked: tuple[int, float, str],
+    linked: IncidentLink,
     actor: Actor,
     at: datetime,
 ) -> AppealDraft:
     """The appeal joins the open order about the same incident (多人反映同一事件): its caller
     is followed with the others; a dispatcher can split it off again."""
-    order_id, score, reasons = linked
+    order_id, score, reasons, _ = linked
     with ctx.uow() as uow:
         row = uow.session.get(WorkOrderRow, order_id)
         assert row is not None

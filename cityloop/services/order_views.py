@@ -312,8 +312,20 @@ def _appeal_view(a: AppealRow, unmasked: bool, names: list[str] | None = None) -
             else m
             for m in a.attachments or []
         ],
-        "understanding": a.understanding,
+        "understanding": a.understanding if unmasked else _masked_understanding(a.understanding),
     }
+
+
+def _masked_understanding(understood: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The link's evidence names the shared address: masked like the address field."""
+    dup = (understood or {}).get("duplicate")
+    if not isinstance(dup, dict):
+        return understood
+    evidence = dict(dup.get("evidence") or {})
+    if evidence.get("same_address"):
+        evidence["same_address"] = mask_address(evidence["same_address"])
+    masked = {**dup, "reasons": mask_address(dup.get("reasons")), "evidence": evidence}
+    return {**(understood or {}), "duplicate": masked}
 
 
 def _event_view(

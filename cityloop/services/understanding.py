@@ -7,13 +7,14 @@ model activated by `cityloop model activate` or a re-imported gazetteer reaches 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from cityloop.domain.statuses import WITH_DEPARTMENT, OrderStatus
 from cityloop.geo.gazetteer import Gazetteer, GazetteerEntry
@@ -29,6 +30,16 @@ from cityloop.store.prefix import starts_with
 
 PLACE_CONFIDENT = 0.7  # at or above: the text's place locates the appeal (1.000 hit rate, demo)
 _OPEN_FOR_LINKING = [s.value for s in (*WITH_DEPARTMENT, OrderStatus.PENDING_DISPATCH)]
+
+
+class IncidentLink(NamedTuple):
+    """The open order an appeal repeats, and why: ``reasons`` for the dispatcher's screen,
+    ``evidence`` as data (distance, same address or place, category, text similarity)."""
+
+    order_id: int
+    score: float
+    reasons: str
+    evidence: dict[str, Any]
 
 
 class ModelSuggester:
@@ -135,7 +146,12 @@ class Understanding:
                 .order_by(AppealRow.id.desc())
                 .limit(20000)
             ).all()
-            matcher = IncidentMatcher().fit(f"{t}。{c}" for t, c in texts)
+            settings = self.ctx.settings
+            matcher = IncidentMatcher(
+                max_distance_m=settings.incident_radius_m,
+                near_m=settings.incident_near_m,
+                window_hours=settings.incident_window_hours,
+            ).fit(f"{t}。{c}" for t, c in texts)
             self._matcher = _Loaded(time.monotonic(), matcher)
             return matcher
 
@@ -155,11 +171,35 @@ class Understanding:
         place_name: str | None,
         category_code: str,
         received_at: datetime,
-    ) -> tuple[int, float, str] | None:
-        """The open order this appeal most likely repeats: (order id, score, reasons)."""
+        address: str = "",
+        sensing_rule: str | None = None,
+    ) -> IncidentLink | None:
+        """The open order this appeal most likely repeats, with the evidence for it."""
         ref = self.ctx.reference.get()
+        matcher = self.matcher()
         since = received_at - timedelta(hours=self.ctx.settings.incident_window_hours)
-        family = category_code[:4]  # the first two taxonomy levels
+        # Only orders the matcher could accept: this category or one below it, or a broader
+        # one of at least two levels (the full path is compared where both have it); and with
+        # a pin, only orders without one or within reach (long texts of far orders cost most).
+        code_col = WorkOrderRow.category_code
+        broader = ref.category_ancestry(category_code)[1:-1]  # levels 2 .. own - 1
+        same_kind = starts_with(code_col, category_code)
+        if broader:
+            same_kind = or_(same_kind, code_col.in_(broader))
+        near: ColumnElement[bool] = true()
+        if lon is not None and lat is not None:
+            reach = max(matcher.rules.radius_m, matcher.rules.same_place_m)
+            dlat = reach / 111_320
+            dlon = reach / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+            near = or_(
+                WorkOrderRow.lon.is_(None),
+                WorkOrderRow.lat.is_(None),
+                and_(
+                    WorkOrderRow.lon.between(lon - dlon, lon + dlon),
+                    WorkOrderRow.lat.between(lat - dlat, lat + dlat),
+                ),
+            )
+        first_appeal = AppealRow.ticket_no == WorkOrderRow.ticket_no  # the order's own caller
         with self.ctx.uow() as uow:
             rows = uow.session.execute(
                 select(
@@ -173,10 +213,14 @@ class Understanding:
                     # Only the place's name, not the whole routing record: decoding 300 of those
                     # for every new appeal was a fifth of linking's cost.
                     WorkOrderRow.routing["place"]["name"].as_string().label("place_name"),
+                    WorkOrderRow.routing["sensing"]["rule"].as_string().label("rule"),
+                    AppealRow.address,
                 )
+                .outerjoin(AppealRow, first_appeal)
                 .where(
                     WorkOrderRow.received_at >= since,
-                    starts_with(WorkOrderRow.category_code, family),
+                    same_kind,
+                    near,
                     WorkOrderRow.status.in_(_OPEN_FOR_LINKING),
                 )
                 .order_by(WorkOrderRow.received_at.desc())
@@ -194,14 +238,24 @@ class Understanding:
                 r.place_name,
                 paths.get(r.category_code or "", ""),
                 r.received_at,
+                r.address or "",
+                r.rule or None,
             )
             for r in rows
         ]
         new = IncidentAppeal(
-            "new", text, lon, lat, place_name, paths.get(category_code, ""), received_at
+            "new",
+            text,
+            lon,
+            lat,
+            place_name,
+            paths.get(category_code, ""),
+            received_at,
+            address,
+            sensing_rule,
         )
-        matches = self.matcher().find_matches(new, candidates)
+        matches = matcher.find_matches(new, candidates)
         if not matches:
             return None
         best_id, score, reasons = matches[0]
-        return int(best_id), float(score), reasons.describe()
+        return IncidentLink(int(best_id), float(score), reasons.describe(), reasons.as_record())

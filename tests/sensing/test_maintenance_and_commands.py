@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from cityloop.sensing.engine import COMMAND, FIRE, RECOVER, DeviceView, RuleEngine
 from cityloop.sensing.rules import RulesInvalid, parse_rules
 from cityloop.sensing.schema import Message
+from cityloop.store.models import AppealRow
 from tests.conftest import START
 from tests.sensing.conftest import Rig
 
@@ -156,3 +158,41 @@ def test_an_alarm_never_joins_an_open_maintenance_order(started: Rig) -> None:
     assert alarm["urgency"] == "urgent" and alarm["routing"]["sensing"]["maintenance"] is False
     assert "linked_to" not in alarm["routing"]
     assert [a for a, _ in battery["events"]].count("link") == 0
+
+
+def test_alarms_of_two_rules_on_one_device_stay_apart(
+    started: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: a sensor event links only within its own rule, whatever the text says."""
+    monkeypatch.setattr(started.ctx.settings, "incident_linking", True)
+    band = started.register("band-7", "wearable", name="李奶奶手环")
+    for s in (0, 30, 61):
+        started.send(band, at=T0 + _at(s), values={"heart_rate": 141.0, "spo2": 97.0})
+    started.send(band, "event", at=T0 + _at(90), type="sos")
+    started.wait()
+    heart, sos = started.orders()
+    assert heart["category"] == sos["category"] and heart["id"] != sos["id"]
+    assert "linked_to" not in sos["routing"]
+    assert [a for a, _ in heart["events"]].count("link") == 0
+
+
+def test_two_detectors_of_one_rule_in_one_stairwell_share_an_order(
+    started: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(started.ctx.settings, "incident_linking", True)
+    where = {"address": "东湖名都3栋2单元楼道"}
+    first = started.register("smoke-15f", "smoke_detector", **where)
+    second = started.register("smoke-16f", "smoke_detector", **where)
+    started.send(first, "event", at=T0, type="smoke_alarm", values={"smoke_db_m": 0.3})
+    started.wait()
+    started.send(second, "event", at=T0 + _at(30), type="smoke_alarm", values={"smoke_db_m": 0.2})
+    started.wait()
+    rows = started.orders()
+    assert len(rows) == 2 and len({r["id"] for r in rows}) == 1  # two callers, one order
+    assert [a for a, _ in rows[0]["events"]].count("link") == 1
+    with started.ctx.uow() as uow:
+        linked = uow.session.execute(
+            select(AppealRow.understanding).where(AppealRow.external_id.contains("smoke-16f"))
+        ).scalar_one()
+    evidence = linked["duplicate"]["evidence"]
+    assert evidence["sensing_rule"] == "smoke_alarm" and evidence["distance_m"] == 0.0

@@ -157,6 +157,15 @@ def test_same_incident_is_linked_then_split(client, users, ctx, gazetteer):
     h = users.headers("dispatcher")
     detail = client.get(f"/api/v1/work-orders/{first['work_order_id']}", headers=h).json()
     assert len(detail["appeals"]) == 2 and detail["timeline"][-1]["action"] == "link"
+    # The dispatcher sees why: the shared place and building, the category, the text.
+    why = detail["appeals"][1]["understanding"]["duplicate"]
+    assert why["evidence"]["same_place"] is True
+    assert why["evidence"]["same_address"] == "幸福里小区3栋"
+    assert why["evidence"]["category"] == LAMP and why["evidence"]["text_similarity"] > 0
+    assert (
+        "地址相同（幸福里小区3栋）" in why["reasons"]
+        and why["reasons"] in detail["timeline"][-1]["note"]
+    )
 
     assert (
         client.post(
@@ -179,6 +188,44 @@ def test_same_incident_is_linked_then_split(client, users, ctx, gazetteer):
     )
     assert again.status_code == 422
     ctx.settings.incident_linking = False
+
+
+def test_differing_house_numbers_open_orders_of_their_own(client, users, ctx, monkeypatch):
+    """Issue 17: an address that differs is evidence against linking, however alike the words
+    and however close the pins; the same address links even without a pin."""
+    monkeypatch.setattr(ctx.settings, "incident_linking", True)
+    code = category(ctx, LAMP)
+    at = {"lon": WEST[0], "lat": WEST[1], "category_code": code}
+    first = _post(
+        client, users, content="黄河路921号门口的路灯坏了，晚上很黑", address="黄河路921号", **at
+    )
+    neighbour = _post(
+        client,
+        users,
+        content="黄河路925号门口的路灯坏了，晚上很黑",
+        address="黄河路925号",
+        reporter_phone="13700004444",
+        **at,
+    )
+    assert neighbour["work_order_id"] != first["work_order_id"]
+    assert "duplicate" not in (neighbour["understanding"] or {})
+    again = _post(
+        client,
+        users,
+        content="门口那盏路灯一直不亮，都好几天了",
+        address="黄河路921号楼下",
+        category_code=code,
+        reporter_phone="13700005555",
+    )
+    assert again["work_order_id"] == first["work_order_id"]
+    evidence = again["understanding"]["duplicate"]["evidence"]
+    assert evidence["same_address"] == "黄河路921号" and evidence["distance_m"] is None
+    # A role that does not see personal data sees the shared address masked, like the address.
+    url = f"/api/v1/work-orders/{first['work_order_id']}"
+    masked = client.get(url, headers=users.headers("leader")).json()
+    assert masked["personal_data_masked"] is True
+    dup = masked["appeals"][1]["understanding"]["duplicate"]
+    assert dup["evidence"]["same_address"] == "黄河路*号" and "921" not in dup["reasons"]
 
 
 def test_every_caller_is_notified_when_the_order_closes(client, users, ctx):

@@ -24,6 +24,7 @@ const zh = {
     revealReason: '查看原因', masked: '个人信息已脱敏', routing: '智能分派建议', reply: '答复内容',
     remaining: '剩余', overdueBy: '已超时', map: '位置', co_handlers: '协办情况', urges: '督办次数',
     openDetail: '打开', noLocation: '无坐标', preview: '点击查看大图', revealed: '已显示完整信息（已记入审计）',
+    linkedWhy: '关联依据',
   },
   filters: {
     status: '状态', department: '部门', category: '分类', region: '区域编码', channel: '渠道', dateRange: '受理日期',
@@ -125,6 +126,7 @@ const en: typeof zh = {
     revealReason: 'Reason', masked: 'Personal data masked', routing: 'Routing suggestions', reply: 'Reply',
     remaining: 'left', overdueBy: 'overdue by', map: 'Location', co_handlers: 'Co-handling', urges: 'Urged',
     openDetail: 'Open', noLocation: 'no coordinates', preview: 'Click for a larger view', revealed: 'Full details shown (audited)',
+    linkedWhy: 'Why linked',
   },
   filters: {
     status: 'Status', department: 'Department', category: 'Category', region: 'Region code', channel: 'Channel', dateRange: 'Received',

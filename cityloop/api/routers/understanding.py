@@ -66,17 +66,18 @@ def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> d
     similar = None
     if category:
         found = mind.same_incident(
-            text, body.lon, body.lat, place.entry_name, category, ctx.clock.now()
+            text, body.lon, body.lat, place.entry_name, category, ctx.clock.now(), body.address
         )
         if found:
             with ctx.uow() as uow:
-                row = uow.session.get(WorkOrderRow, found[0])
+                row = uow.session.get(WorkOrderRow, found.order_id)
                 ticket = row.ticket_no if row else None
             similar = {
-                "order_id": found[0],
+                "order_id": found.order_id,
                 "ticket_no": ticket,
-                "score": round(found[1], 3),
-                "reasons": found[2],
+                "score": round(found.score, 3),
+                "reasons": found.reasons,
+                "evidence": found.evidence,
             }
     return {
         "suggestions": [
