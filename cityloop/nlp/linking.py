@@ -237,10 +237,26 @@ def _core(name: str) -> str:
     return name
 
 
+_KINDS = sorted(_SUFFIXES + _ROAD_SUFFIX.split("|"), key=len, reverse=True)
+
+
 def _mentions(keys: PlaceKeys, name: str) -> bool:
     if "×" in name:  # a junction: both roads named
         return all(road in keys.text for road in name.split("×"))
-    return name in keys.names or _core(name) in keys.text
+    if name in keys.names:
+        return True
+    core = _core(name)
+    own = name[len(core) :]
+    # 石桥小学 is not mentioned by 石桥街29号: a core followed by another kind of place names
+    # that other place.
+    start = keys.text.find(core)
+    while start >= 0:
+        after = keys.text[start + len(core) :]
+        other = next((k for k in _KINDS if after.startswith(k)), None)
+        if other is None or other == own:
+            return True
+        start = keys.text.find(core, start + 1)
+    return False
 
 
 def compare_places(

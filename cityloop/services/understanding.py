@@ -25,6 +25,7 @@ from cityloop.nlp.registry import UNTUNED_THRESHOLD, ModelRegistry
 from cityloop.services.context import CityLoop
 from cityloop.services.reference import Reference
 from cityloop.services.routing import Suggestion
+from cityloop.store.db import single_read
 from cityloop.store.models import AppealRow, GazetteerRow, WorkOrderRow
 from cityloop.store.prefix import starts_with
 
@@ -200,8 +201,8 @@ class Understanding:
                 ),
             )
         first_appeal = AppealRow.ticket_no == WorkOrderRow.ticket_no  # the order's own caller
-        with self.ctx.uow() as uow:
-            rows = uow.session.execute(
+        with single_read(self.ctx.engine) as conn:
+            rows = conn.execute(
                 select(
                     WorkOrderRow.id,
                     WorkOrderRow.title,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityloop.settings import Settings
@@ -42,3 +44,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     column_limits.install()  # each value checked against its column before a flush sends it
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one read on a hot path: in autocommit on PostgreSQL, so the read is a
+    single round trip (no BEGIN before it, no ROLLBACK when the connection goes back)."""
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    with conn:
+        yield conn
