@@ -13,6 +13,8 @@ from cityloop.services import attachments
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# Either of the two, for a query parameter's pattern.
+MOBILE_OR_LANDLINE = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$"
 
 T = TypeVar("T")
 
@@ -57,6 +59,17 @@ class AppealCreate(BaseModel):
     )
     attachments: list[Attachment] = Field(default_factory=list, max_length=10)
     external_id: str | None = Field(default=None, min_length=1, max_length=100)
+    merge_into: int | None = Field(
+        default=None, ge=1, le=2**53, description="并入: join this open order (staff only)"
+    )
+    answer: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="直接办结: the answer given on the call; the consultation is closed at once",
+    )
+    knowledge_id: int | None = Field(
+        default=None, ge=1, le=2**53, description="the knowledge-base entry the answer came from"
+    )
 
     @field_validator("content")
     @classmethod
@@ -96,6 +109,8 @@ class RoutingView(BaseModel):
     urgency: dict[str, Any] | None = None
     place: dict[str, Any] | None = None
     linked_to: int | None = None
+    # 直接办结: answered on the call, from this knowledge-base entry (or none)
+    answered: dict[str, Any] | None = None
 
 
 class AppealAccepted(BaseModel):

@@ -424,6 +424,19 @@ def _submit(order: WorkOrder, cmd: Command) -> OrderStatus:
     return S.PENDING_DISPATCH
 
 
+def _answer(order: WorkOrder, cmd: Command) -> OrderStatus:
+    """直接办结: the operator answered the caller on the line; the answer is the reply."""
+    order.reply_text = cmd.note
+    order.replied_at = cmd.at
+    order.closed_at = cmd.at
+    return S.CLOSED
+
+
+def answered_on_call(order: WorkOrder) -> bool:
+    """True when the order was closed at intake with the operator's answer (直接办结)."""
+    return any(e.action is Action.ANSWER for e in order.history)
+
+
 # -- event payloads: what a reader of the timeline needs besides from/to ------------------------
 def _describe(order: WorkOrder, cmd: Command) -> dict[str, Any]:
     data: dict[str, Any] = {}
@@ -487,6 +500,7 @@ _WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS})
 
 TRANSITIONS: dict[Action, Transition] = {
     Action.SUBMIT: Transition(frozenset({S.RECEIVED}), _submit),
+    Action.ANSWER: Transition(frozenset({S.RECEIVED}), _answer, _need_note("note")),
     Action.DISPATCH: Transition(
         frozenset({S.RECEIVED, S.PENDING_DISPATCH, S.RETURNED}), _dispatch, _guard_dispatch
     ),
@@ -551,7 +565,7 @@ def check_invariants(order: WorkOrder) -> list[str]:
     problems: list[str] = []
     leads = [a for a in order.assignments if a.role is AssignmentRole.LEAD and a.active]
     held = order.status in WITH_DEPARTMENT or order.status is S.REPLIED
-    if order.status is S.CLOSED and len(leads) != 1:
+    if order.status is S.CLOSED and len(leads) != 1 and not answered_on_call(order):
         problems.append("closed: the lead department that answered is missing")
     if held:
         if len(leads) != 1:

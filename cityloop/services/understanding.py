@@ -29,7 +29,7 @@ from cityloop.store.prefix import starts_with
 
 MIN_THRESHOLD = 0.5
 PLACE_CONFIDENT = 0.7  # at or above: the text's place locates the appeal (1.000 hit rate, demo)
-_OPEN_FOR_LINKING = [s.value for s in (*WITH_DEPARTMENT, OrderStatus.PENDING_DISPATCH)]
+OPEN_FOR_LINKING = [s.value for s in (*WITH_DEPARTMENT, OrderStatus.PENDING_DISPATCH)]
 
 
 class ModelSuggester:
@@ -178,7 +178,7 @@ class Understanding:
                 .where(
                     WorkOrderRow.received_at >= since,
                     starts_with(WorkOrderRow.category_code, family),
-                    WorkOrderRow.status.in_(_OPEN_FOR_LINKING),
+                    WorkOrderRow.status.in_(OPEN_FOR_LINKING),
                 )
                 .order_by(WorkOrderRow.received_at.desc())
                 .limit(300)

@@ -92,7 +92,7 @@ def test_illegal_action_names_the_allowed_ones() -> None:
     with pytest.raises(IllegalTransition) as err:
         order.execute(cmd(A.REPLY), ACTOR)
     assert err.value.status == "received"
-    assert set(err.value.allowed) == {"submit", "dispatch", "merge", "cancel", "comment"}
+    assert set(err.value.allowed) == {"submit", "dispatch", "answer", "merge", "cancel", "comment"}
     assert order.status is S.RECEIVED and len(order.history) == 1
 
 
