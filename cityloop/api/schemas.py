@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -145,6 +145,9 @@ class SlaView(BaseModel):
     used_fraction: float
     remaining_seconds: int
     running: bool
+    clock: str = "working"  # working | natural: what the seconds count
+    day_seconds: int = 0  # one day on that clock (a working day's office hours, or 86400)
+    remaining_text: dict[str, Any] | None = None  # domain/remaining.order_remaining_words
 
 
 class OrderSummary(BaseModel):
@@ -266,6 +269,9 @@ class OrderDetail(OrderSummary):
     warn_at: datetime | None
     reply_text: str
     pending_extension: str | None
+    pending_extension_label: dict[str, str] | None = None
+    time_limit_label: dict[str, str] | None = None
+    reply: dict[str, Any] | None = None
     extension_count: int
     reopen_count: int
     return_count: int
@@ -296,6 +302,14 @@ class ActionRequest(BaseModel):
     rating: Rating | None = None
     merge_into: int | None = None
     extension: str | None = Field(default=None, description="extra working time, e.g. 3d")
+    # The same in natural units, as the console asks for it: a number and a unit from a list.
+    extension_amount: int | None = Field(default=None, ge=1, le=720)
+    extension_unit: Literal["working_days", "hours", "natural_days"] | None = None
+    # A structured reply (办理结果): the outcome, the measures taken, photos before and after.
+    result: Literal["resolved", "partial", "unresolved"] | None = None
+    measures: str = Field(default="", max_length=2000)
+    photos_before: list[Attachment] = Field(default_factory=list, max_length=10)
+    photos_after: list[Attachment] = Field(default_factory=list, max_length=10)
 
 
 class RevealRequest(BaseModel):

@@ -158,6 +158,21 @@ class Understanding:
         received_at: datetime,
     ) -> tuple[int, float, str] | None:
         """The open order this appeal most likely repeats: (order id, score, reasons)."""
+        found = self.similar_orders(text, lon, lat, place_name, category_code, received_at, 1)
+        return found[0] if found else None
+
+    def similar_orders(
+        self,
+        text: str,
+        lon: float | None,
+        lat: float | None,
+        place_name: str | None,
+        category_code: str,
+        received_at: datetime,
+        limit: int = 5,
+        exclude: int | None = None,
+    ) -> list[tuple[int, float, str]]:
+        """Open orders that may be about the same incident, best first: (id, score, reasons)."""
         ref = self.ctx.reference.get()
         since = received_at - timedelta(hours=self.ctx.settings.incident_window_hours)
         family = category_code[:4]  # the first two taxonomy levels
@@ -183,8 +198,9 @@ class Understanding:
                 .order_by(WorkOrderRow.received_at.desc())
                 .limit(300)
             ).all()
+        rows = [r for r in rows if r.id != exclude]
         if not rows:
-            return None
+            return []
         paths = ref.category_paths
         candidates = [
             IncidentAppeal(
@@ -202,7 +218,4 @@ class Understanding:
             "new", text, lon, lat, place_name, paths.get(category_code, ""), received_at
         )
         matches = self.matcher().find_matches(new, candidates)
-        if not matches:
-            return None
-        best_id, score, reasons = matches[0]
-        return int(best_id), float(score), reasons.describe()
+        return [(int(i), float(score), why.describe()) for i, score, why in matches[:limit]]
