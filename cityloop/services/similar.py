@@ -11,11 +11,20 @@ from sqlalchemy import select
 from cityloop.domain.jurisdiction import can_view, sees_personal_data
 from cityloop.domain.orders import Actor
 from cityloop.domain.privacy import mask_text
+from cityloop.nlp.keywords import KeywordSuggestion, keyword_categories
 from cityloop.services.context import CityLoop
 from cityloop.services.order_scope import NotFound, load_row, scope_of
+from cityloop.services.reference import Reference
 from cityloop.store.models import WorkOrderRow
 
-__all__ = ["describe", "similar_to_order"]
+__all__ = ["describe", "keyword_suggestions", "similar_to_order"]
+
+
+def keyword_suggestions(ref: Reference, text: str, limit: int = 3) -> list[KeywordSuggestion]:
+    """Leaf categories whose names' words are in the text (no model needed)."""
+    parents = {c.parent_code for c in ref.categories.values() if c.parent_code}
+    leaves = {code for code in ref.categories if code not in parents}
+    return keyword_categories(text, ref.category_paths, leaves, limit)
 
 
 def describe(
@@ -79,8 +88,12 @@ def similar_to_order(ctx: CityLoop, order_id: int, actor: Actor, limit: int = 5)
         text = f"{row.title} {row.content}".strip()
         lon, lat, at = row.lon, row.lat, row.received_at
     if not category:
+        # Nothing chose or suggested one: the category names' own words (nlp/keywords.py).
+        by_words = keyword_suggestions(ref, text, 1)
+        category = by_words[0].category_code if by_words else None
+    if not category:
         return {"order_id": order_id, "category_code": None, "items": []}
     found = ctx.understanding.similar_orders(
-        text, lon, lat, place, category, at, limit, exclude=order_id
+        text, lon, lat, place, category, at, limit, exclude=order_id, uncategorized=True
     )
     return {"order_id": order_id, "category_code": category, "items": describe(ctx, found, actor)}

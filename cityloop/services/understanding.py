@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from cityloop.domain.statuses import WITH_DEPARTMENT, OrderStatus
 from cityloop.geo.gazetteer import Gazetteer, GazetteerEntry
@@ -171,8 +171,11 @@ class Understanding:
         received_at: datetime,
         limit: int = 5,
         exclude: int | None = None,
+        uncategorized: bool = False,
     ) -> list[tuple[int, float, str]]:
-        """Open orders that may be about the same incident, best first: (id, score, reasons)."""
+        """Open orders that may be about the same incident, best first: (id, score, reasons).
+        ``uncategorized`` also weighs open orders nobody has categorised yet (the dispatch
+        queue of a city without a model), on place and text alone."""
         ref = self.ctx.reference.get()
         since = received_at - timedelta(hours=self.ctx.settings.incident_window_hours)
         family = category_code[:4]  # the first two taxonomy levels
@@ -192,7 +195,10 @@ class Understanding:
                 )
                 .where(
                     WorkOrderRow.received_at >= since,
-                    starts_with(WorkOrderRow.category_code, family),
+                    or_(
+                        starts_with(WorkOrderRow.category_code, family),
+                        WorkOrderRow.category_code.is_(None) if uncategorized else false(),
+                    ),
                     WorkOrderRow.status.in_(OPEN_FOR_LINKING),
                 )
                 .order_by(WorkOrderRow.received_at.desc())
@@ -209,7 +215,7 @@ class Understanding:
                 r.lon,
                 r.lat,
                 r.place_name,
-                paths.get(r.category_code or "", ""),
+                paths.get(r.category_code or category_code, ""),
                 r.received_at,
             )
             for r in rows

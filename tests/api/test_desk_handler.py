@@ -221,3 +221,65 @@ def test_similar_orders_listed_for_the_operator_and_the_dispatcher(client, users
         == 403
     )
     assert client.get("/api/v1/work-orders/999999/similar", headers=h).status_code == 404
+
+
+def test_without_a_model_the_category_names_suggest_with_their_words(client, users, ctx):
+    r = client.post(
+        "/api/v1/understanding/analyse",
+        json={"content": "小区门口的路灯坏了，晚上很黑"},
+        headers=users.headers("operator"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    top = body["suggestions"][0]
+    assert top["category_path"] == LAMP and top["source"] == "keyword"
+    assert "路灯" in top["words"] and ["路灯", 1.0] in body["explain"]
+    assert top["auto_dispatch"] is False
+    assert body["route"]["lead_department"] == "D-CG"  # the rule for the suggested category
+    nothing = client.post(
+        "/api/v1/understanding/analyse",
+        json={"content": "想问一下今天天气怎么样"},
+        headers=users.headers("operator"),
+    ).json()
+    assert nothing["suggestions"] == [] and nothing["route"] is None
+
+
+def test_uncategorised_orders_in_the_queue_are_found_similar(client, users, ctx):
+    # Neither call has a category (no model, the operator chose none): place and text decide.
+    body = {"channel": "hotline", "reporter_phone": "13900001111", "lon": WEST[0], "lat": WEST[1]}
+    a = client.post(
+        "/api/v1/appeals",
+        json={**body, "content": "幸福路3号门口的路灯一直不亮，晚上很黑看不见路"},
+        headers=users.headers("operator"),
+    ).json()
+    b = client.post(
+        "/api/v1/appeals",
+        json={**body, "content": "幸福路3号门口路灯一直不亮，晚上黑得看不见路了"},
+        headers=users.headers("operator"),
+    ).json()
+    assert a["status"] == b["status"] == "pending_dispatch"
+    found = client.get(
+        f"/api/v1/work-orders/{b['work_order_id']}/similar", headers=users.headers("dispatcher")
+    ).json()
+    assert [i["order_id"] for i in found["items"]] == [a["work_order_id"]]
+    # Far away, the same words are another incident.
+    far = client.post(
+        "/api/v1/appeals",
+        json={**body, "lon": 104.3, "lat": 30.1, "content": "和平街的路灯一直不亮，晚上很黑看不见路"},
+        headers=users.headers("operator"),
+    ).json()
+    found = client.get(
+        f"/api/v1/work-orders/{far['work_order_id']}/similar", headers=users.headers("dispatcher")
+    ).json()
+    assert found["items"] == []
+
+
+def test_shared_words_are_the_longest_common_runs() -> None:
+    from cityloop.nlp.keywords import keyword_categories, shared_words
+
+    assert shared_words("路灯不亮", "门口的路灯坏了") == ["路灯"]
+    assert shared_words("供水管道漏水", "家里供水管道漏水了") == ["供水管道漏水"]
+    assert shared_words("噪音", "很安静") == []
+    paths = {"01": "城市管理", "0101": "城市管理/市政设施", "010101": "城市管理/市政设施/路灯不亮"}
+    top = keyword_categories("市政的路灯不亮了", paths, {"010101"})
+    assert [(k.category_code, k.words) for k in top] == [("010101", ("路灯不亮", "市政"))]

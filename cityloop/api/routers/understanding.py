@@ -36,7 +36,13 @@ def analyse(body: AnalyseRequest, ctx: Ctx, actor: Any = require_roles(*STAFF)) 
     text = f"{body.title} {body.content}".strip()
     suggester = mind.suggester()
     suggestions = suggester.suggest(text) if suggester else []
-    category = body.category_code or (suggestions[0].category_code if suggestions else None)
+    # Without a model (a new city) the category names' own words suggest, with those words.
+    by_words = [] if suggestions else similar_orders.keyword_suggestions(ref, text)
+    category = (
+        body.category_code
+        or (suggestions[0].category_code if suggestions else None)
+        or (by_words[0].category_code if by_words else None)
+    )
     # As the intake will judge it: the text and the (chosen or suggested) category's default.
     judged = judge_urgency(ref, text, None, category)
     urgency = judged.level
@@ -69,27 +75,48 @@ def analyse(body: AnalyseRequest, ctx: Ctx, actor: Any = require_roles(*STAFF)) 
     nearby: list[dict[str, Any]] = []
     if category:
         found = mind.similar_orders(
-            text, body.lon, body.lat, place.entry_name, category, ctx.clock.now(), 5
+            text,
+            body.lon,
+            body.lat,
+            place.entry_name,
+            category,
+            ctx.clock.now(),
+            5,
+            uncategorized=True,
         )
         nearby = similar_orders.describe(ctx, found, actor)
         if nearby:
             best = nearby[0]
             similar = {k: best[k] for k in ("order_id", "ticket_no", "score", "reasons")}
+    listed = [
+        {
+            "category_code": s.category_code,
+            "category_path": ref.category_paths.get(s.category_code),
+            "probability": round(s.probability, 4),
+            "auto_dispatch": s.probability >= mind.threshold(s.category_code, suggester),
+            "source": "model",
+        }
+        for s in suggestions
+    ] + [
+        {
+            "category_code": k.category_code,
+            "category_path": ref.category_paths.get(k.category_code),
+            "probability": k.probability,
+            "auto_dispatch": False,
+            "source": "keyword",
+            "words": list(k.words),
+        }
+        for k in by_words
+    ]
+    if suggester and suggestions:
+        explain = [
+            [t, round(w, 3)] for t, w in suggester.explain(text, suggestions[0].category_code)
+        ]
+    else:
+        explain = [[w, 1.0] for w in (by_words[0].words if by_words else ())]
     return {
-        "suggestions": [
-            {
-                "category_code": s.category_code,
-                "category_path": ref.category_paths.get(s.category_code),
-                "probability": round(s.probability, 4),
-                "auto_dispatch": s.probability >= mind.threshold(s.category_code, suggester),
-            }
-            for s in suggestions
-        ],
-        "explain": (
-            [[t, round(w, 3)] for t, w in suggester.explain(text, suggestions[0].category_code)]
-            if suggester and suggestions
-            else []
-        ),
+        "suggestions": listed,
+        "explain": explain,
         "model_version": suggester.version if suggester else None,
         "urgency": urgency.value,
         "urgent_phrase": judged.evidence if judged.urgent else None,
