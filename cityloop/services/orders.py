@@ -275,9 +275,14 @@ def _command(
     if action is Action.DISPATCH:
         return Command(**base, **dispatch_payload(ctx, ref, row, data, now))
     if action is Action.REQUEST_EXTENSION:
-        structured = extension_limit(data, clock_of(order.time_limit))
+        order_clock = clock_of(order.time_limit)
+        structured = extension_limit(data, order_clock)
         if structured is not None:
-            return Command(**base, extension=str(structured))
+            text = str(structured)
+            if structured.clock is not order_clock and "@" not in text:
+                # "3d" alone would be read on the order's (natural) clock when approved.
+                text = f"{text}@{structured.clock.value}"
+            return Command(**base, extension=text)
         if data.extension:
             # More time on the clock the order already runs on, unless said otherwise.
             extra = _parse_limit(data.extension, "extension", clock_of(order.time_limit))

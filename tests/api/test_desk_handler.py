@@ -265,7 +265,12 @@ def test_uncategorised_orders_in_the_queue_are_found_similar(client, users, ctx)
     # Far away, the same words are another incident.
     far = client.post(
         "/api/v1/appeals",
-        json={**body, "lon": 104.3, "lat": 30.1, "content": "和平街的路灯一直不亮，晚上很黑看不见路"},
+        json={
+            **body,
+            "lon": 104.3,
+            "lat": 30.1,
+            "content": "和平街的路灯一直不亮，晚上很黑看不见路",
+        },
         headers=users.headers("operator"),
     ).json()
     found = client.get(
@@ -283,3 +288,28 @@ def test_shared_words_are_the_longest_common_runs() -> None:
     paths = {"01": "城市管理", "0101": "城市管理/市政设施", "010101": "城市管理/市政设施/路灯不亮"}
     top = keyword_categories("市政的路灯不亮了", paths, {"010101"})
     assert [(k.category_code, k.words) for k in top] == [("010101", ("路灯不亮", "市政"))]
+
+
+def test_working_days_on_an_urgent_natural_clock_order_stay_working_days(client, users, ctx):
+    # An urgent order runs on the natural clock (2h); 2 工作日 asked for stays working days.
+    oid = _new(client, users, ctx, urgency="urgent")["work_order_id"]
+    assert _act(client, users, "cg", oid, "accept").status_code == 200
+    r = _act(
+        client,
+        users,
+        "cg",
+        oid,
+        "request_extension",
+        note="需要更换灯杆",
+        extension_amount=2,
+        extension_unit="working_days",
+    )
+    assert r.status_code == 200, r.text
+    order = r.json()
+    assert order["time_limit"].endswith("@natural")
+    assert order["pending_extension"] == "2d@working"
+    assert order["pending_extension_label"]["zh"] == "2个工作日"
+    approved = _act(client, users, "dispatcher", oid, "approve_extension", note="同意").json()
+    # Due 12:00 on Wed 30 Sep + 2 working days: across the National Day holiday to 9 Oct.
+    due = datetime.fromisoformat(approved["due_at"]).astimezone(ctx.settings.tz)
+    assert due.date().isoformat() == "2026-10-09"
