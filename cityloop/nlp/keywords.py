@@ -64,4 +64,6 @@ def keyword_categories(
         return []
     scored.sort(key=lambda x: (-x[0], x[1]))
     best = scored[0][0]
-    return [KeywordSuggestion(c, round(s / best, 4), w) for s, c, w in scored[:limit]]
+    # Half the best or less is a stray shared word ("工作" of 非法加工作坊 in "来本市工作").
+    kept = [x for x in scored if x[0] > best / 2][:limit]
+    return [KeywordSuggestion(c, round(s / best, 4), w) for s, c, w in kept]

@@ -313,3 +313,14 @@ def test_working_days_on_an_urgent_natural_clock_order_stay_working_days(client,
     # Due 12:00 on Wed 30 Sep + 2 working days: across the National Day holiday to 9 Oct.
     due = datetime.fromisoformat(approved["due_at"]).astimezone(ctx.settings.tz)
     assert due.date().isoformat() == "2026-10-09"
+
+
+def test_keyword_suggestions_drop_stray_shared_words() -> None:
+    from cityloop.nlp.keywords import keyword_categories
+
+    paths = {
+        "0101": "咨询/户籍办理咨询",
+        "0201": "安全/非法加工作坊",
+    }
+    top = keyword_categories("刚来本市工作，想咨询居住证怎么办理", paths, {"0101", "0201"})
+    assert [k.category_code for k in top] == ["0101"]
