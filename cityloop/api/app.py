@@ -36,6 +36,7 @@ from cityloop.api.routers import (
 from cityloop.api.web import mount_web
 from cityloop.audit.router import router as audit_router
 from cityloop.community.router import router as community_router
+from cityloop.knowledge.router import router as knowledge_router
 from cityloop.open311.router import router as open311_router
 from cityloop.operations import wiring as operations
 from cityloop.operations.router import router as operations_router
@@ -86,6 +87,7 @@ def create_app(ctx: CityLoop, web: bool = True) -> FastAPI:
     app.include_router(sensing_router)
     app.include_router(audit_router)
     app.include_router(operations_router)
+    app.include_router(knowledge_router)
     operations.install(app, ctx)
 
     @app.get("/api/v1/health", tags=["health"], operation_id="health")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -13,6 +13,8 @@ from cityloop.services import attachments
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# Either of the two, for a query parameter's pattern.
+MOBILE_OR_LANDLINE = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$"
 
 T = TypeVar("T")
 
@@ -57,6 +59,17 @@ class AppealCreate(BaseModel):
     )
     attachments: list[Attachment] = Field(default_factory=list, max_length=10)
     external_id: str | None = Field(default=None, min_length=1, max_length=100)
+    merge_into: int | None = Field(
+        default=None, ge=1, le=2**53, description="并入: join this open order (staff only)"
+    )
+    answer: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="直接办结: the answer given on the call; the consultation is closed at once",
+    )
+    knowledge_id: int | None = Field(
+        default=None, ge=1, le=2**53, description="the knowledge-base entry the answer came from"
+    )
 
     @field_validator("content")
     @classmethod
@@ -110,6 +123,8 @@ class RoutingView(BaseModel):
     urgency: dict[str, Any] | None = None
     place: dict[str, Any] | None = None
     linked_to: int | None = None
+    # 直接办结: answered on the call, from this knowledge-base entry (or none)
+    answered: dict[str, Any] | None = None
 
 
 class AppealAccepted(BaseModel):
@@ -148,6 +163,9 @@ class SlaView(BaseModel):
     used_fraction: float
     remaining_seconds: int
     running: bool
+    clock: str = "working"  # working | natural: what the seconds count
+    day_seconds: int = 0  # one day on that clock (a working day's office hours, or 86400)
+    remaining_text: dict[str, Any] | None = None  # domain/remaining.order_remaining_words
 
 
 class OrderSummary(BaseModel):
@@ -272,6 +290,9 @@ class OrderDetail(OrderSummary):
     warn_at: datetime | None
     reply_text: str
     pending_extension: str | None
+    pending_extension_label: dict[str, str] | None = None
+    time_limit_label: dict[str, str] | None = None
+    reply: dict[str, Any] | None = None
     extension_count: int
     reopen_count: int
     return_count: int
@@ -302,6 +323,14 @@ class ActionRequest(BaseModel):
     rating: Rating | None = None
     merge_into: int | None = None
     extension: str | None = Field(default=None, description="extra working time, e.g. 3d")
+    # The same in natural units, as the console asks for it: a number and a unit from a list.
+    extension_amount: int | None = Field(default=None, ge=1, le=720)
+    extension_unit: Literal["working_days", "hours", "natural_days"] | None = None
+    # A structured reply (办理结果): the outcome, the measures taken, photos before and after.
+    result: Literal["resolved", "partial", "unresolved"] | None = None
+    measures: str = Field(default="", max_length=2000)
+    photos_before: list[Attachment] = Field(default_factory=list, max_length=10)
+    photos_after: list[Attachment] = Field(default_factory=list, max_length=10)
 
 
 class RevealRequest(BaseModel):

@@ -434,6 +434,19 @@ def _submit(order: WorkOrder, cmd: Command) -> OrderStatus:
     return S.PENDING_DISPATCH
 
 
+def _answer(order: WorkOrder, cmd: Command) -> OrderStatus:
+    """直接办结: the operator answered the caller on the line; the answer is the reply."""
+    order.reply_text = cmd.note
+    order.replied_at = cmd.at
+    order.closed_at = cmd.at
+    return S.CLOSED
+
+
+def answered_on_call(order: WorkOrder) -> bool:
+    """True when the order was closed at intake with the operator's answer (直接办结)."""
+    return any(e.action is Action.ANSWER for e in order.history)
+
+
 # -- event payloads: what a reader of the timeline needs besides from/to ------------------------
 def _describe(order: WorkOrder, cmd: Command) -> dict[str, Any]:
     data: dict[str, Any] = {}
@@ -497,6 +510,7 @@ _WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS})
 
 TRANSITIONS: dict[Action, Transition] = {
     Action.SUBMIT: Transition(frozenset({S.RECEIVED}), _submit),
+    Action.ANSWER: Transition(frozenset({S.RECEIVED}), _answer, _need_note("note")),
     Action.DISPATCH: Transition(
         frozenset({S.RECEIVED, S.PENDING_DISPATCH, S.RETURNED}), _dispatch, _guard_dispatch
     ),
@@ -567,7 +581,7 @@ def check_invariants(order: WorkOrder) -> list[str]:
     if order.handled_on_spot:
         if order.status is not S.CLOSED or order.assignments:
             problems.append("handled on the spot: closed at once, never dispatched")
-    elif order.status is S.CLOSED and len(leads) != 1:
+    elif order.status is S.CLOSED and len(leads) != 1 and not answered_on_call(order):
         problems.append("closed: the lead department that answered is missing")
     if held:
         if len(leads) != 1:

@@ -75,6 +75,8 @@ class Action(StrEnum):
     MERGE = "merge"
     CANCEL = "cancel"
     COMMENT = "comment"
+    # 直接办结: a consultation answered on the call (knowledge base), closed at intake
+    ANSWER = "answer"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -101,6 +103,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.MERGE: "合并",
     Action.CANCEL: "撤销",
     Action.COMMENT: "备注",
+    Action.ANSWER: "直接办结",
 }
 
 

@@ -19,12 +19,13 @@ from cityloop.domain.errors import InvalidCommand
 from cityloop.domain.orders import Actor, Command, OrderEvent, WorkOrder
 from cityloop.domain.statuses import CHANNEL_LABELS, Action, Channel, Urgency
 from cityloop.domain.steps import StepTimer
+from cityloop.nlp.titles import title_from
 from cityloop.services import escalation, steps
 from cityloop.services.context import CityLoop
 from cityloop.services.deadlines import deadline
 from cityloop.services.routing import decide
 from cityloop.services.steps import completion_limit
-from cityloop.services.understanding import PLACE_CONFIDENT, IncidentLink
+from cityloop.services.understanding import OPEN_FOR_LINKING, PLACE_CONFIDENT, IncidentLink
 from cityloop.services.urgency import judge_urgency, urgency_record, with_category
 from cityloop.store.fast_insert import AlreadyReceived, insert_order
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow, utcnow
@@ -52,6 +53,11 @@ class AppealInput:
     external_id: str | None = None
     reporter_user_id: int | None = None
     received_at: datetime | None = None  # history imports only; live intake uses the clock
+    # The operator's own choice: join this open order (并入) instead of opening one …
+    merge_into: int | None = None
+    # … or answer the caller on the line and close at once (直接办结, a consultation).
+    answer: str | None = None
+    knowledge_id: int | None = None
 
 
 @dataclass
@@ -163,6 +169,10 @@ def draft_appeal(
     ref = ctx.reference.get()
     if data.category_code and data.category_code not in ref.categories:
         raise InvalidCommand("category_code", f"unknown category {data.category_code}")
+    if data.answer is not None and data.merge_into is not None:
+        raise InvalidCommand("answer", "直接办结与并入只能选一项 / answer or merge, not both")
+    if data.answer is not None and not data.answer.strip():
+        raise InvalidCommand("answer", "请填写答复内容 / the answer given is required")
     mind = ctx.understanding if understand else None
     understood: dict[str, Any] = {}
 
@@ -230,9 +240,24 @@ def draft_appeal(
     life_safety = bool(data.life_safety or judged.life_safety)
     urgent = life_safety or urgency is Urgency.URGENT
 
+    if data.answer is not None and urgent:
+        raise InvalidCommand(
+            "answer",
+            "紧急或生命安全事项不能直接办结，须派单处置 / an urgent or life-safety matter "
+            "cannot be closed on the call",
+        )
     linked: IncidentLink | None = None
-    if (
-        mind is not None
+    if data.merge_into is not None:
+        linked = _chosen_order(ctx, data.merge_into)
+        understood["duplicate"] = {
+            "order_id": linked.order_id,
+            "score": 1.0,
+            "reasons": linked.reasons,
+            "evidence": linked.evidence,
+        }
+    elif (
+        data.answer is None
+        and mind is not None
         and link_duplicates
         and ctx.settings.incident_linking
         and decision.category_code
@@ -294,7 +319,11 @@ def draft_appeal(
     order = WorkOrder.receive(ticket_no, received_at, actor, note=_receipt_note(data))
     system = Actor.system()
     street = by_level.get("street")
-    if decision.auto_dispatch:
+    if data.answer is not None:
+        # A consultation answered on the call: the answer is the reply, the order is closed.
+        order.execute(Command(Action.ANSWER, received_at, note=data.answer.strip()), actor)
+        routing["answered"] = {"knowledge_id": data.knowledge_id}
+    elif decision.auto_dispatch:
         assert decision.rule is not None and decision.time_limit is not None
         # Urgent orders run on the urgent (natural-clock) limit, never the normal one
         # (services/steps.completion_limit), whatever raised the urgency after routing.
@@ -325,7 +354,7 @@ def draft_appeal(
     row = WorkOrderRow(
         ticket_no=ticket_no,
         channel=data.channel.value,
-        title=data.title or data.content[:30],
+        title=data.title or title_from(data.content),
         content=data.content,
         category_code=decision.category_code,
         urgency=Urgency.URGENT.value if urgent else urgency.value,
@@ -344,6 +373,22 @@ def draft_appeal(
     draft = AppealDraft(order, row, appeal, routing, ticket_day(ctx.local(received_at)))
     draft.timers = lambda events: steps.fold(ctx, (), events, urgent)
     return draft
+
+
+def _chosen_order(ctx: CityLoop, order_id: int) -> IncidentLink:
+    """The open order the operator chose to merge the call into (并入)."""
+    with ctx.uow() as uow:
+        row = uow.session.get(WorkOrderRow, order_id)
+        status = row.status if row is not None else None
+        ticket = row.ticket_no if row is not None else ""
+    if status is None:
+        raise InvalidCommand("merge_into", f"没有工单 {order_id} / no order {order_id}")
+    if status not in OPEN_FOR_LINKING:
+        raise InvalidCommand(
+            "merge_into",
+            f"工单 {ticket} 已不在办理中，不能并入 / order {ticket} is no longer open",
+        )
+    return IncidentLink(order_id, 1.0, "话务员确认为同一事件并入", {"chosen_by": "operator"})
 
 
 def _linked_draft(

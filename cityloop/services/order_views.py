@@ -13,6 +13,8 @@ from cityloop.domain.errors import InvalidCommand, PermissionDenied
 from cityloop.domain.jurisdiction import can_view, may, may_reveal, sees_personal_data
 from cityloop.domain.orders import Actor
 from cityloop.domain.privacy import mask_address, mask_name, mask_phone, mask_text
+from cityloop.domain.remaining import order_remaining_words
+from cityloop.domain.sla import LimitClock, TimeLimit
 from cityloop.domain.statuses import WITH_DEPARTMENT, Action, OrderStatus, Role
 from cityloop.domain.steps import Step, StepTimer, reply_blockers
 from cityloop.services import attachments, steps
@@ -132,13 +134,20 @@ def _sla(ctx: CityLoop, row: WorkOrderRow, now: datetime) -> dict[str, Any] | No
     end = row.replied_at if status in (OrderStatus.REPLIED, OrderStatus.CLOSED) else None
     if status not in WITH_DEPARTMENT and end is None:
         return None
-    r = reading(ctx, row.dispatched_at, row.due_at, end or now, clock_of(row.time_limit))
+    clock = clock_of(row.time_limit)
+    r = reading(ctx, row.dispatched_at, row.due_at, end or now, clock)
+    day = ctx.sla.office_hours.seconds_per_day
     return {
         "status": r.status.value,
         "label": r.status.label_zh,
         "used_fraction": round(r.used_fraction, 4),
         "remaining_seconds": round(r.remaining_seconds),
         "running": end is None,
+        # Which clock the seconds are on, and how long its day is, so that the console says
+        # "剩余 2.6 个工作日" rather than "23小时38分" (domain/remaining.py).
+        "clock": clock.value,
+        "day_seconds": day if clock is LimitClock.WORKING else 86400,
+        "remaining_text": order_remaining_words(r.remaining_seconds, clock, day).as_dict(),
     }
 
 
@@ -200,11 +209,13 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
             # Free text as the actor may see it: personal data masked unless unmasked.
             return value if unmasked else mask_text(value, names)
 
-        events = session.execute(
-            select(OrderEventRow)
-            .where(OrderEventRow.work_order_id == row.id)
-            .order_by(OrderEventRow.id)
-        ).scalars()
+        events = list(
+            session.execute(
+                select(OrderEventRow)
+                .where(OrderEventRow.work_order_id == row.id)
+                .order_by(OrderEventRow.id)
+            ).scalars()
+        )
         order = order_from_row(row)
         timers = load_timers(session.connection(), row.id)
         detail = summary(ctx, row, ref, now, timers)
@@ -237,6 +248,9 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
                 "warn_at": row.warn_at,
                 "reply_text": text(row.reply_text),
                 "pending_extension": row.pending_extension,
+                "pending_extension_label": _limit_label(row.pending_extension, row.time_limit),
+                "time_limit_label": _limit_label(row.time_limit, row.time_limit),
+                "reply": _last_reply(events),
                 "extension_count": row.extension_count,
                 "reopen_count": row.reopen_count,
                 "return_count": row.return_count,
@@ -326,6 +340,43 @@ def _masked_understanding(understood: dict[str, Any] | None) -> dict[str, Any] |
         evidence["same_address"] = mask_address(evidence["same_address"])
     masked = {**dup, "reasons": mask_address(dup.get("reasons")), "evidence": evidence}
     return {**(understood or {}), "duplicate": masked}
+
+
+def _limit_label(text: str | None, order_limit: str | None) -> dict[str, str] | None:
+    """A stored limit ("3d", "8h@natural") in words: 3个工作日, 8小时（自然时）."""
+    if not text:
+        return None
+    try:
+        limit = TimeLimit.parse(text, clock_of(order_limit))
+    except ValueError:
+        return {"zh": text, "en": text}
+    return {"zh": limit.label_zh, "en": limit.label_en}
+
+
+def _signed(items: Any) -> list[Any]:
+    return [
+        {**m, "download_url": attachments.download_url(str(m.get("url", "")))}
+        if isinstance(m, dict)
+        else m
+        for m in items or []
+    ]
+
+
+def _last_reply(events: list[OrderEventRow]) -> dict[str, Any] | None:
+    """The structured part of the latest reply (办理结果, measures, photos), if it had one."""
+    for e in reversed(events):
+        if e.action == Action.REPLY.value:
+            data = e.data or {}
+            if "result" not in data:
+                return None
+            return {
+                "result": data["result"],
+                "measures": data.get("measures", ""),
+                "photos_before": _signed(data.get("photos_before")),
+                "photos_after": _signed(data.get("photos_after")),
+                "at": e.at,
+            }
+    return None
 
 
 def _event_view(

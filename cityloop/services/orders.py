@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from cityloop.domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
 from cityloop.domain.jurisdiction import can_view, may
 from cityloop.domain.orders import Actor, Command, WorkOrder
-from cityloop.domain.sla import LimitClock, TimeLimit
+from cityloop.domain.sla import LimitClock, TimeLimit, TimeUnit
 from cityloop.domain.statuses import TERMINAL, Action, OrderStatus, Rating, Role
 from cityloop.domain.steps import reply_blockers
 from cityloop.services import steps
@@ -73,6 +73,65 @@ class ActionInput:
     rating: Rating | None = None
     merge_into: int | None = None
     extension: str | None = None
+    extension_amount: int | None = None
+    extension_unit: str | None = None  # working_days | hours | natural_days
+    reply_result: str | None = None  # resolved | partial | unresolved
+    measures: str = ""
+    photos_before: tuple[dict[str, Any], ...] = ()
+    photos_after: tuple[dict[str, Any], ...] = ()
+
+
+# The most an extension may ask for, per unit: more is a typing slip, not a plan.
+EXTENSION_UNITS: dict[str, tuple[TimeUnit, LimitClock | None, int]] = {
+    "working_days": (TimeUnit.DAYS, LimitClock.WORKING, 60),
+    "hours": (TimeUnit.HOURS, None, 720),  # on the clock the order runs on
+    "natural_days": (TimeUnit.DAYS, LimitClock.NATURAL, 90),
+}
+REPLY_RESULTS = {"resolved": "已解决", "partial": "部分解决", "unresolved": "无法解决"}
+
+
+def extension_limit(data: ActionInput, order_clock: LimitClock) -> TimeLimit | None:
+    """The extension asked for as a number and a unit, or None when it came as text."""
+    if data.extension_amount is None and data.extension_unit is None:
+        return None
+    if data.extension and data.extension.strip():
+        raise InvalidCommand("extension", "时长只填一种方式 / give the extension one way only")
+    if data.extension_amount is None:
+        raise InvalidCommand("extension_amount", "请填写延期数量 / how many?")
+    if data.extension_unit not in EXTENSION_UNITS:
+        raise InvalidCommand(
+            "extension_unit", "单位须为 工作日、小时 或 自然日 / working_days, hours, natural_days"
+        )
+    unit, clock, most = EXTENSION_UNITS[data.extension_unit]
+    if not 1 <= data.extension_amount <= most:
+        raise InvalidCommand(
+            "extension_amount", f"延期须在 1 到 {most} 之间 / between 1 and {most}"
+        )
+    return TimeLimit(data.extension_amount, unit, clock or order_clock)
+
+
+def _reply_record(action: Action, data: ActionInput) -> dict[str, Any]:
+    """The structured reply's event data; refused on any action but a reply."""
+    given = data.reply_result or data.measures.strip() or data.photos_before or data.photos_after
+    if action is not Action.REPLY:
+        if given:
+            field = "result" if data.reply_result else "measures"
+            raise InvalidCommand(field, "办理结果只用于答复 / only with a reply")
+        return {}
+    if not given:
+        return {}
+    if data.reply_result not in REPLY_RESULTS:
+        raise InvalidCommand("result", "请选择办理结果 / choose the outcome")
+    if data.reply_result == "unresolved" and len(data.note.strip()) < 10:
+        raise InvalidCommand(
+            "note", "无法解决须说明原因（至少10个字）/ say why it cannot be solved"
+        )
+    return {
+        "result": data.reply_result,
+        "measures": data.measures.strip(),
+        "photos_before": list(data.photos_before),
+        "photos_after": list(data.photos_after),
+    }
 
 
 # -- acting -----------------------------------------------------------------------------------
@@ -112,8 +171,11 @@ def perform(
         if action is Action.REPLY:
             scope = scope_of(session, row, ref)
             _refuse_skipped_steps(order, timers, actor, scope, now, ctx.settings.co_feedback_wait)
+        reply = _reply_record(action, data)
         cmd = _command(ctx, ref, row, order, action, data, actor, now)
         order.execute(cmd, actor)
+        if reply:
+            order.new_events[-1].data.update(reply)
         if (
             action is Action.DISPATCH
             and data.category_code
@@ -213,6 +275,14 @@ def _command(
     if action is Action.DISPATCH:
         return Command(**base, **dispatch_payload(ctx, ref, row, data, now))
     if action is Action.REQUEST_EXTENSION:
+        order_clock = clock_of(order.time_limit)
+        structured = extension_limit(data, order_clock)
+        if structured is not None:
+            text = str(structured)
+            if structured.clock is not order_clock and "@" not in text:
+                # "3d" alone would be read on the order's (natural) clock when approved.
+                text = f"{text}@{structured.clock.value}"
+            return Command(**base, extension=text)
         if data.extension:
             # More time on the clock the order already runs on, unless said otherwise.
             extra = _parse_limit(data.extension, "extension", clock_of(order.time_limit))

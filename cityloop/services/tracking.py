@@ -30,6 +30,7 @@ _PUBLIC_STEPS = {
     Action.REJECT_REPLY: "答复未通过审核，已要求重新办理",
     Action.CLOSE: "诉求已办结",
     Action.HANDLE_ON_SPOT: "网格员已现场处置并办结",
+    Action.ANSWER: "已当场答复并办结",
     Action.MERGE: "与同一事件的其他诉求合并办理",
     Action.CANCEL: "诉求已撤销",
     Action.LINK: "有其他市民反映了同一问题",

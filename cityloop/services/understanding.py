@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from cityloop.domain.statuses import WITH_DEPARTMENT, OrderStatus
 from cityloop.geo.gazetteer import Gazetteer, GazetteerEntry
@@ -30,7 +30,7 @@ from cityloop.store.models import AppealRow, GazetteerRow, WorkOrderRow
 from cityloop.store.prefix import starts_with
 
 PLACE_CONFIDENT = 0.7  # at or above: the text's place locates the appeal (1.000 hit rate, demo)
-_OPEN_FOR_LINKING = [s.value for s in (*WITH_DEPARTMENT, OrderStatus.PENDING_DISPATCH)]
+OPEN_FOR_LINKING = [s.value for s in (*WITH_DEPARTMENT, OrderStatus.PENDING_DISPATCH)]
 
 
 class IncidentLink(NamedTuple):
@@ -176,6 +176,28 @@ class Understanding:
         sensing_rule: str | None = None,
     ) -> IncidentLink | None:
         """The open order this appeal most likely repeats, with the evidence for it."""
+        found = self.similar_orders(
+            text, lon, lat, place_name, category_code, received_at, 1, address, sensing_rule
+        )
+        return found[0] if found else None
+
+    def similar_orders(
+        self,
+        text: str,
+        lon: float | None,
+        lat: float | None,
+        place_name: str | None,
+        category_code: str,
+        received_at: datetime,
+        limit: int = 5,
+        address: str = "",
+        sensing_rule: str | None = None,
+        exclude: int | None = None,
+        uncategorized: bool = False,
+    ) -> list[IncidentLink]:
+        """Open orders that may be about the same incident, best first, each with its
+        evidence. ``uncategorized`` also weighs open orders nobody has categorised yet (the
+        dispatch queue of a city without a model), on place and text alone."""
         ref = self.ctx.reference.get()
         matcher = self.matcher()
         since = received_at - timedelta(hours=self.ctx.settings.incident_window_hours)
@@ -220,15 +242,19 @@ class Understanding:
                 .outerjoin(AppealRow, first_appeal)
                 .where(
                     WorkOrderRow.received_at >= since,
-                    same_kind,
+                    or_(
+                        same_kind,
+                        WorkOrderRow.category_code.is_(None) if uncategorized else false(),
+                    ),
                     near,
-                    WorkOrderRow.status.in_(_OPEN_FOR_LINKING),
+                    WorkOrderRow.status.in_(OPEN_FOR_LINKING),
                 )
                 .order_by(WorkOrderRow.received_at.desc())
                 .limit(300)
             ).all()
+        rows = [r for r in rows if r.id != exclude]
         if not rows:
-            return None
+            return []
         paths = ref.category_paths
         candidates = [
             IncidentAppeal(
@@ -237,7 +263,7 @@ class Understanding:
                 r.lon,
                 r.lat,
                 r.place_name,
-                paths.get(r.category_code or "", ""),
+                paths.get(r.category_code or category_code, ""),
                 r.received_at,
                 r.address or "",
                 r.rule or None,
@@ -256,7 +282,7 @@ class Understanding:
             sensing_rule,
         )
         matches = matcher.find_matches(new, candidates)
-        if not matches:
-            return None
-        best_id, score, reasons = matches[0]
-        return IncidentLink(int(best_id), float(score), reasons.describe(), reasons.as_record())
+        return [
+            IncidentLink(int(i), float(score), why.describe(), why.as_record())
+            for i, score, why in matches[:limit]
+        ]

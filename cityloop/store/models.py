@@ -357,6 +357,7 @@ import cityloop.analytics.store  # noqa: E402,F401
 import cityloop.community.groups.store  # noqa: E402,F401
 import cityloop.community.store  # noqa: E402,F401
 import cityloop.community.trust.store  # noqa: E402,F401
+import cityloop.knowledge.store  # noqa: E402,F401
 import cityloop.open311.store  # noqa: E402,F401
 import cityloop.operations.store  # noqa: E402,F401
 import cityloop.sensing.store  # noqa: E402,F401

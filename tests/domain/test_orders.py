@@ -96,6 +96,7 @@ def test_illegal_action_names_the_allowed_ones() -> None:
         "submit",
         "dispatch",
         "handle_on_spot",
+        "answer",
         "merge",
         "cancel",
         "comment",

@@ -7,7 +7,7 @@ const zh = {
   nav: {
     screen: '指挥大屏', intake: '来电受理', dispatch: '派单队列', orders: '工单列表', inbox: '部门待办',
     grid: '网格工作台', portal: '群众服务', admin: '系统管理', regions: '区域网格', departments: '部门',
-    taxonomy: '诉求分类', linkage: '联动清单', users: '用户', holidays: '节假日与调休', jobs: '后台任务', audit: '审计日志',
+    taxonomy: '诉求分类', linkage: '联动清单', users: '用户', holidays: '节假日与调休', knowledge: '知识库', jobs: '后台任务', audit: '审计日志',
     registry: '社区数据库', wishes: '心愿墙', snaps: '随手拍', points: '积分', mediation: '矛盾调解', trust: '信托物业', groups: '微网格群', flash: '突发事件快报',
   },
   common: {
@@ -109,7 +109,7 @@ const en: typeof zh = {
   nav: {
     screen: 'Command centre', intake: 'Call intake', dispatch: 'Dispatch queue', orders: 'Work orders', inbox: 'Department inbox',
     grid: 'Grid worker', portal: 'Residents', admin: 'Administration', regions: 'Regions & grids', departments: 'Departments',
-    taxonomy: 'Taxonomy', linkage: 'Linkage list', users: 'Users', holidays: 'Holiday calendar', jobs: 'Background jobs', audit: 'Audit trail',
+    taxonomy: 'Taxonomy', linkage: 'Linkage list', users: 'Users', holidays: 'Holiday calendar', knowledge: 'Knowledge base', jobs: 'Background jobs', audit: 'Audit trail',
     registry: 'Community database', wishes: 'Wish wall', snaps: 'Snap reports', points: 'Points', mediation: 'Mediation', trust: 'Trust property', groups: 'Building groups', flash: 'Flash reports',
   },
   common: {

@@ -1,26 +1,31 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from cityloop.api.deps import Ctx, CurrentActor, OptionalActor
+from cityloop.api.deps import Ctx, CurrentActor, OptionalActor, require_roles
 from cityloop.api.schemas import (
+    MOBILE_OR_LANDLINE,
     AppealAccepted,
     AppealCreate,
     OnSpotAccepted,
     OnSpotCreate,
     TrackRate,
 )
-from cityloop.domain.errors import PermissionDenied
+from cityloop.domain.errors import InvalidCommand, PermissionDenied
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import STATUS_LABELS, Channel, OrderStatus, Role
+from cityloop.knowledge import service as knowledge
 from cityloop.operations import metrics
 from cityloop.services import ratelimit, tracking
+from cityloop.services.caller_history import caller_history
 from cityloop.services.context import CityLoop
 from cityloop.services.intake import AppealInput, IntakeResult, submit_appeal
 from cityloop.services.on_spot import handle_on_spot
 from cityloop.services.orders import ActionInput
+from cityloop.services.orders import NotFound as OrderNotFound
 
 router = APIRouter(prefix="/api/v1/appeals", tags=["appeals"])
 
@@ -64,9 +69,31 @@ def create_appeal(
     200 with the appeal already received and creates nothing. Anonymous appeals are rate
     limited per address (429 with Retry-After)."""
     submitter = _submitter(body, actor)
+    # 并入 and 直接办结 are the operator's decisions, never a resident's.
+    if (body.merge_into is not None or body.answer is not None) and submitter.role not in _STAFF:
+        field = "merge_into" if body.merge_into is not None else "answer"
+        raise InvalidCommand(field, "仅话务员、派单员可以并入或直接办结 / staff only")
+    if body.knowledge_id is not None:
+        if body.answer is None:
+            raise InvalidCommand("knowledge_id", "知识条目只用于直接办结 / only with an answer")
+        try:
+            knowledge.get(ctx, body.knowledge_id)
+        except OrderNotFound as exc:
+            raise InvalidCommand(
+                "knowledge_id", f"没有知识条目 {body.knowledge_id} / no such entry"
+            ) from exc
     if actor is None:
         ratelimit.hit(ctx, "anonymous_appeal", ratelimit.client_address(request))
-    result = submit_appeal(ctx, _input(body, submitter), submitter)
+    # 并入 and 直接办结 travel only on this endpoint (never on 就地处置's).
+    data = replace(
+        _input(body, submitter),
+        merge_into=body.merge_into,
+        answer=body.answer,
+        knowledge_id=body.knowledge_id,
+    )
+    result = submit_appeal(ctx, data, submitter)
+    if result.created and body.knowledge_id is not None:
+        knowledge.count_use(ctx, body.knowledge_id)
     if not result.created:
         response.status_code = 200
     else:
@@ -138,6 +165,17 @@ def mine(ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
     if actor.role is not Role.RESIDENT:
         raise PermissionDenied("我的诉求仅限群众账号 residents only")
     return {"items": tracking.mine(ctx, actor)}
+
+
+@router.get("/history", operation_id="callerHistory")
+def history(
+    ctx: Ctx,
+    actor: Any = require_roles(*_STAFF),
+    phone: str = Query(pattern=MOBILE_OR_LANDLINE, description="the caller's number"),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """来电历史: the appeals made earlier from this number, newest first (audited)."""
+    return caller_history(ctx, actor, phone, limit)
 
 
 @router.get("/track", operation_id="trackAppeal")

@@ -4,9 +4,9 @@ linked appeal, the auto-dispatch figures, the gazetteer."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Path, Query, Request, UploadFile
 from sqlalchemy import func, select
 
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
@@ -18,15 +18,16 @@ from cityloop.domain.linkage import match_rule
 from cityloop.domain.statuses import Role, Urgency
 from cityloop.geo.gazetteer import read_gazetteer_csv
 from cityloop.services import admin, learning, orders
+from cityloop.services import similar as similar_orders
 from cityloop.services.urgency import judge_urgency, urgency_record
-from cityloop.store.models import GazetteerRow, WorkOrderRow
+from cityloop.store.models import GazetteerRow
 
 router = APIRouter(prefix="/api/v1", tags=["understanding"])
 STAFF = (Role.OPERATOR, Role.DISPATCHER, Role.ADMIN)
 
 
 @router.post("/understanding/analyse", operation_id="analyseAppeal")
-def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> dict[str, Any]:
+def analyse(body: AnalyseRequest, ctx: Ctx, actor: Any = require_roles(*STAFF)) -> dict[str, Any]:
     """While the caller is on the line: suggested categories (with the words behind them),
     urgency, the place read from the text, the route by the linkage list, and open orders
     about the same incident."""
@@ -35,7 +36,13 @@ def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> d
     text = f"{body.title} {body.content}".strip()
     suggester = mind.suggester()
     suggestions = suggester.suggest(text) if suggester else []
-    category = body.category_code or (suggestions[0].category_code if suggestions else None)
+    # Without a model (a new city) the category names' own words suggest, with those words.
+    by_words = [] if suggestions else similar_orders.keyword_suggestions(ref, text)
+    category = (
+        body.category_code
+        or (suggestions[0].category_code if suggestions else None)
+        or (by_words[0].category_code if by_words else None)
+    )
     # As the intake will judge it: the text and the (chosen or suggested) category's default.
     judged = judge_urgency(ref, text, None, category)
     urgency = judged.level
@@ -55,6 +62,7 @@ def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> d
             )
             limit = rule.limit_for(urgency)
             route = {
+                "why": _rule_why(ref, rule),
                 "category_code": category,
                 "category_path": ref.category_paths.get(category),
                 "lead_department": rule.lead_department,
@@ -64,36 +72,54 @@ def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> d
                 "time_limit_label": limit.label_zh,
             }
     similar = None
+    nearby: list[dict[str, Any]] = []
     if category:
-        found = mind.same_incident(
-            text, body.lon, body.lat, place.entry_name, category, ctx.clock.now(), body.address
+        found = mind.similar_orders(
+            text,
+            body.lon,
+            body.lat,
+            place.entry_name,
+            category,
+            ctx.clock.now(),
+            5,
+            body.address,
+            uncategorized=True,
         )
-        if found:
-            with ctx.uow() as uow:
-                row = uow.session.get(WorkOrderRow, found.order_id)
-                ticket = row.ticket_no if row else None
+        nearby = similar_orders.describe(ctx, found, actor)
+        if nearby:
+            best = nearby[0]
             similar = {
-                "order_id": found.order_id,
-                "ticket_no": ticket,
-                "score": round(found.score, 3),
-                "reasons": found.reasons,
-                "evidence": found.evidence,
+                k: best[k] for k in ("order_id", "ticket_no", "score", "reasons", "evidence")
             }
+    listed = [
+        {
+            "category_code": s.category_code,
+            "category_path": ref.category_paths.get(s.category_code),
+            "probability": round(s.probability, 4),
+            "auto_dispatch": s.probability >= mind.threshold(s.category_code, suggester),
+            "source": "model",
+        }
+        for s in suggestions
+    ] + [
+        {
+            "category_code": k.category_code,
+            "category_path": ref.category_paths.get(k.category_code),
+            "probability": k.probability,
+            "auto_dispatch": False,
+            "source": "keyword",
+            "words": list(k.words),
+        }
+        for k in by_words
+    ]
+    if suggester and suggestions:
+        explain = [
+            [t, round(w, 3)] for t, w in suggester.explain(text, suggestions[0].category_code)
+        ]
+    else:
+        explain = [[w, 1.0] for w in (by_words[0].words if by_words else ())]
     return {
-        "suggestions": [
-            {
-                "category_code": s.category_code,
-                "category_path": ref.category_paths.get(s.category_code),
-                "probability": round(s.probability, 4),
-                "auto_dispatch": s.probability >= mind.threshold(s.category_code, suggester),
-            }
-            for s in suggestions
-        ],
-        "explain": (
-            [[t, round(w, 3)] for t, w in suggester.explain(text, suggestions[0].category_code)]
-            if suggester and suggestions
-            else []
-        ),
+        "suggestions": listed,
+        "explain": explain,
         "model_version": suggester.version if suggester else None,
         "urgency": urgency.value,
         "urgent_phrase": judged.evidence if judged.urgent else None,
@@ -111,7 +137,27 @@ def analyse(body: AnalyseRequest, ctx: Ctx, _: Any = require_roles(*STAFF)) -> d
         },
         "route": route,
         "same_incident": similar,
+        # Every open order that may be the same incident, for 并入 with one click.
+        "similar": nearby,
     }
+
+
+def _rule_why(ref: Any, rule: Any) -> str:
+    """Which linkage rule applies, in words: its category and where it holds."""
+    where = ref.region_name(rule.region_code) if rule.region_code else "全市"
+    what = ref.category_paths.get(rule.category_code, rule.category_code)
+    return f"联动清单：{what}（{where}）→ {ref.departments.get(rule.lead_department)}"
+
+
+@router.get("/work-orders/{order_id}/similar", operation_id="similarWorkOrders")
+def similar(
+    order_id: Annotated[int, Path(ge=1, le=2**53)],
+    ctx: Ctx,
+    actor: Any = require_roles(*STAFF, Role.SUPERVISOR),
+    limit: int = Query(5, ge=1, le=20),
+) -> dict[str, Any]:
+    """相似工单: open orders that may be about the same incident (to merge from a list)."""
+    return similar_orders.similar_to_order(ctx, order_id, actor, limit)
 
 
 @router.post("/appeals/{appeal_id}/split", operation_id="splitAppeal")

@@ -88,6 +88,12 @@ def act(
         rating=body.rating,
         merge_into=body.merge_into,
         extension=body.extension,
+        extension_amount=body.extension_amount,
+        extension_unit=body.extension_unit,
+        reply_result=body.result,
+        measures=body.measures,
+        photos_before=tuple(a.model_dump() for a in body.photos_before),
+        photos_after=tuple(a.model_dump() for a in body.photos_after),
     )
     return orders.act(ctx, order_id, action, data, actor)
 
