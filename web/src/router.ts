@@ -27,6 +27,7 @@ const routes: RouteRecordRaw[] = [
       // 账号安全: every signed-in role (a restricted session is sent here to finish its login).
       { path: 'account', component: () => import('./pages/account/AccountPage.vue') },
       { path: 'admin/holidays', component: () => import('./pages/admin/HolidaysPage.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/sensing', component: () => import('./pages/admin/SensingPage.vue'), meta: { roles: ['admin', 'supervisor', 'dispatcher', 'leader'] } },
       { path: 'admin/jobs', component: () => import('./pages/admin/JobsPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/audit', component: () => import('./pages/admin/AuditLog.vue'), meta: { roles: ['auditor'] } },
       { path: 'notifications', component: () => import('./pages/NotificationsPage.vue'), meta: { roles: STAFF } },
