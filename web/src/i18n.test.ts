@@ -22,3 +22,22 @@ describe('server texts in the chosen language', () => {
     expect(new ApiError(429, { title: 'x', code: 'rate_limited', params: { retry_after: 7 } }).title).toBe('请求过于频繁，请 7 秒后再试')
   })
 })
+
+describe('every console message compiles in both languages', () => {
+  const leaves = (o: any, prefix = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? leaves(v, `${prefix}${k}.`) : [`${prefix}${k}`]))
+  it.each(['zh-CN', 'en'])('%s', (lang) => {
+    i18n.global.locale.value = lang as any
+    const messages = (i18n.global.messages.value as any)[lang]
+    const bad: string[] = []
+    for (const key of leaves(messages)) {
+      try {
+        const text = i18n.global.t(key, { n: 1, cols: 'a', u: 'x', v: 2, retry_after: 3 })
+        if (!text || text === key) bad.push(key)
+      } catch (e) {
+        bad.push(`${key}: ${e}`)
+      }
+    }
+    expect(bad).toEqual([])
+  })
+})

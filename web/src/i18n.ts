@@ -70,8 +70,8 @@ const zh = {
     whatToDo: '处理办法', moreProblems: '另有 {n} 个问题未列出',
     code: '编码', name: '名称', parent: '上级', regionOf: '所属区域', nameOrCode: '名称或编码', filter: '筛选',
     categoryOrDept: '分类或部门', streetOffice: '属地街道', levelHint: '（level：city / district / street）',
-    keepCategories: '；已有分类保留', linkageHint: '；category 为分类编码或路径，co 用 | 分隔（@street 为属地街道），时限如 2h、5d',
-    chooseRegion: '请选择辖区', chooseDept: '请选择部门', usernameRule: '2–80 位字母、数字或 _.@-',
+    keepCategories: '；已有分类保留', linkageHint: "；category 为分类编码或路径，co 用 {'|'} 分隔（{'@'}street 为属地街道），时限如 2h、5d",
+    chooseRegion: '请选择辖区', chooseDept: '请选择部门', usernameRule: "2–80 位字母、数字或 _.{'@'}-",
     passwordRule: '至少 10 位，含大写、小写、数字、符号中的 3 类', required: '必填', choose: '必选', exportFailed: '导出失败', listSep: '、',
   },
   sensing: {
@@ -182,8 +182,8 @@ const en: typeof zh = {
     whatToDo: 'What to do', moreProblems: '{n} more problems not listed',
     code: 'Code', name: 'Name', parent: 'Parent', regionOf: 'Region', nameOrCode: 'Name or code', filter: 'Filter',
     categoryOrDept: 'Category or department', streetOffice: 'Local street office', levelHint: ' (level: city / district / street)',
-    keepCategories: '; existing categories are kept', linkageHint: '; category is a code or a path, co split by | (@street: the local street office), limits like 2h, 5d',
-    chooseRegion: 'Choose the jurisdiction', chooseDept: 'Choose the department', usernameRule: '2–80 letters, digits or _.@-',
+    keepCategories: '; existing categories are kept', linkageHint: "; category is a code or a path, co split by {'|'} ({'@'}street: the local street office), limits like 2h, 5d",
+    chooseRegion: 'Choose the jurisdiction', chooseDept: 'Choose the department', usernameRule: "2–80 letters, digits or _.{'@'}-",
     passwordRule: 'At least 10 characters with 3 of upper, lower, digit, symbol', required: 'Required', choose: 'Choose one', exportFailed: 'Export failed', listSep: ', ',
   },
   sensing: {
