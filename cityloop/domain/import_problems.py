@@ -471,7 +471,7 @@ CATALOGUE: dict[str, tuple[str, str, str, str]] = {
     "invalid_value": ("{detail}", "{detail_en}", "", ""),
 }
 
-_BILINGUAL = re.compile(r"^(.*[\u3000-\u9fff\uff00-\uffef“”].*?)\s+([A-Za-z][^\u3000-\u9fff]*)$")
+_BILINGUAL = re.compile(r"^(.*[\u3000-\u9fff\uff00-\uffef“”].*?)\s+([A-Za-z0-9][^\u3000-\u9fff]*)$")
 
 
 def split_bilingual(text: str) -> tuple[str, str]:
