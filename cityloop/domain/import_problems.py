@@ -448,6 +448,49 @@ CATALOGUE: dict[str, tuple[str, str, str, str]] = {
         "留空即由系统生成临时密码，或按密码规则改写",
         "Leave it empty for a temporary password, or follow the password rules",
     ),
+    # -- the community database (社区数据库) ----------------------------------------------
+    "resident_id": (
+        "身份证号码无效（应为 18 位，末位校验码须正确）",
+        "Not a valid resident ID number: {detail}",
+        "核对身份证号码，末位 X 大小写均可",
+        "Check the number; a final X may be either case",
+    ),
+    "id_repeats": (
+        "身份证号码与第 {first} 行相同",
+        "The ID number repeats line {first}",
+        "同一居民只保留一行",
+        "Keep one line per resident",
+    ),
+    "id_registered": (
+        "该身份证号码已登记",
+        "This ID number is already registered",
+        "在社区数据库中编辑已有记录，不要重复导入",
+        "Edit the existing record instead of importing it again",
+    ),
+    "account_twice": (
+        "同一账号在文件中出现两次",
+        "The account appears twice in the file",
+        "一个账号只关联一位居民",
+        "Link an account to one resident only",
+    ),
+    "account_linked": (
+        "该账号已关联其他居民",
+        "The account is already linked to a resident",
+        "留空 username，或换一个账号",
+        "Leave username empty, or use another account",
+    ),
+    "mobile_or_landline": (
+        "电话“{value}”应为 11 位手机号或带区号的座机号",
+        "The phone '{value}' should be an 11-digit mobile or an area-code landline",
+        "如 13800000000 或 028-12345678",
+        "Such as 13800000000 or 028-12345678",
+    ),
+    "unknown_care_tag": (
+        "关爱标签“{value}”不存在",
+        "No care tag '{value}'",
+        "可填：{choices}",
+        "Use one of: {choices}",
+    ),
     # -- holidays -----------------------------------------------------------------------
     "not_date": (
         "“{value}”不是日期",
