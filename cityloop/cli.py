@@ -154,7 +154,8 @@ def demo(
 
 
 def _fail(exc: ImportRejected) -> None:
-    typer.echo(f"导入失败 import rejected: {exc}", err=True)
+    """Every problem in Chinese, naming its row (or feature) and field, and what to do."""
+    typer.echo(f"导入失败：{exc}", err=True)
     raise typer.Exit(2)
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cityloop.domain.import_problems import problem_lines_zh
 from cityloop.geo.regions import ImportRejected
 
 holidays_app = typer.Typer(help="节假日与调休 The holiday calendar.", no_args_is_help=True)
@@ -32,8 +33,8 @@ def _echo(value: Any) -> None:
 
 
 def rejected_lines(exc: ImportRejected) -> list[str]:
-    """Each problem in Chinese: 第 3 行，“日期”列：… (line 1 is the header)."""
-    return [f"第 {p.row} 行，“{p.field}”列：{p.message}" for p in exc.problems]
+    """Each problem in Chinese: 第 3 行，“日期”：…；处理：… (line 1 is the header)."""
+    return problem_lines_zh(exc.problems, exc.what)
 
 
 def import_holidays(file: Path) -> None:

@@ -1,7 +1,11 @@
-"""File readers for administrators' imports (CSV, YAML, GeoJSON).
+"""File readers for administrators' imports (CSV, Excel .xlsx, YAML, GeoJSON).
 
 They only read and check shape; the admin services check meaning (unknown parents, categories,
-departments) and write all or nothing. Every problem names the row (line) and the field.
+departments) and write all or nothing. Every problem names the row (line) and the field, with
+a code and a Chinese and an English message (cityloop.domain.import_problems).
+
+An Excel workbook (its first sheet) is read as the CSV it would save as, so every tabular
+import takes either, and its line numbers are the sheet's row numbers.
 """
 
 from __future__ import annotations
@@ -9,55 +13,114 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cityloop.domain.import_problems import ImportProblem, ImportRejected
 from cityloop.domain.text import character_problem
-from cityloop.geo.regions import ImportProblem, ImportRejected
 
 Row = tuple[int, dict[str, str]]  # (line number as the administrator sees it, values)
 
 
-def read_text(path: Path) -> str:
-    raw = path.read_bytes()
+_ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+_OLE = b"\xd0\xcf\x11\xe0"  # the old binary .xls
+
+
+def decode_table(raw: bytes) -> str:
+    """The text of an import file: CSV in UTF-8 (with or without BOM) or GB18030, as Excel
+    saves it in China, or an Excel workbook's first sheet turned into CSV."""
+    if raw.startswith(_ZIP):
+        return xlsx_as_csv(raw)
+    if raw.startswith(_OLE):
+        raise ImportRejected([ImportProblem.of(0, "file", "file_xls")], "line")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportRejected([ImportProblem(0, "file", "not UTF-8 or GB18030 text")], "row")
+    raise ImportRejected([ImportProblem.of(0, "file", "file_encoding")], "line")
+
+
+def read_text(path: Path) -> str:
+    return decode_table(path.read_bytes())
+
+
+def xlsx_as_csv(raw: bytes) -> str:
+    """The first sheet of a workbook as CSV text, one line per sheet row (blank rows kept, so
+    line numbers stay the sheet's); dates as YYYY-MM-DD, whole numbers without ".0"."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        book.close()
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        raise ImportRejected([ImportProblem.of(0, "file", "file_excel", detail=detail)]) from exc
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    for values in rows:
+        cells = [cell_text(v) for v in values]
+        while cells and cells[-1] == "":
+            cells.pop()
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+def cell_text(value: Any) -> str:
+    """A spreadsheet cell as the text a person typed into it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
 
 
 def csv_records(text: str) -> tuple[list[str], list[Row]]:
     """The header and the non-blank rows of CSV text, each row numbered as the administrator
-    sees it (the header is line 1). Cells beyond the header are left out; text the csv module
-    cannot read (a line break inside an unquoted cell, a NUL) is refused, naming its line."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    sees it in a spreadsheet (the header is row 1; blank rows count, so the numbers stay the
+    sheet's). Cells beyond the header are left out; text the csv module cannot read (a line
+    break inside an unquoted cell, a NUL) is refused, naming its line."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[Row] = []
+    header: list[str] | None = None
     try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        for i, raw in enumerate(reader, start=2):
-            values = {
-                k.strip(): (v or "").strip()
-                for k, v in raw.items()
-                if k is not None and not isinstance(v, list)
-            }
+        for i, cells in enumerate(reader, start=1):
+            if header is None:
+                if any(c.strip() for c in cells):
+                    header = [h.strip() for h in cells]
+                continue
+            values: dict[str, str] = {}
+            for k, v in zip(header, cells, strict=False):
+                values[k] = v.strip()
+            for k in header[len(cells) :]:
+                values.setdefault(k, "")
             if any(values.values()):
                 rows.append((i, values))
     except csv.Error as exc:
         line = reader.line_num or 1
-        problem = ImportProblem(line, "file", f"not readable as CSV: {exc}")
+        problem = ImportProblem.of(line, "file", "file_csv", detail=str(exc))
         raise ImportRejected([problem], "line") from exc
     check_cells(rows)
-    return header, rows
+    return header or [], rows
 
 
 def check_cells(rows: list[Row]) -> None:
     """Refuse, naming line and column, cells holding characters no record may (a NUL …)."""
     problems = [
-        ImportProblem(line, column, why)
+        ImportProblem.of(line, column, "bad_characters", detail=why)
         for line, values in rows
         for column, value in values.items()
         if (why := character_problem(value, free_text=True)) is not None
@@ -72,7 +135,7 @@ def read_csv(path: Path, required: list[str]) -> list[Row]:
     if missing:
         raise ImportRejected(
             [
-                ImportProblem(1, c, f"column '{c}' is missing (found: {', '.join(header)})")
+                ImportProblem.of(1, c, "column_missing", column=c, found=header or ["—"])
                 for c in missing
             ],
             "line",
@@ -84,7 +147,8 @@ def read_geojson(path: Path) -> Any:
     try:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise ImportRejected([ImportProblem(exc.lineno, "json", exc.msg)], "line") from exc
+        detail = f"{exc.msg}（line {exc.lineno}, column {exc.colno}）"
+        raise ImportRejected([ImportProblem.of(0, "json", "file_json", detail=detail)]) from exc
 
 
 def read_rules(path: Path) -> list[Row]:
@@ -94,15 +158,16 @@ def read_rules(path: Path) -> list[Row]:
         try:
             data = yaml.safe_load(read_text(path))
         except yaml.YAMLError as exc:
-            raise ImportRejected([ImportProblem(0, "yaml", str(exc))], "rule") from exc
+            detail = str(exc)[:300]
+            raise ImportRejected([ImportProblem.of(0, "yaml", "file_yaml", detail=detail)]) from exc
         if isinstance(data, dict):
             data = data.get("rules")
         if not isinstance(data, list):
-            raise ImportRejected([ImportProblem(0, "rules", "expected a list of rules")], "rule")
+            raise ImportRejected([ImportProblem.of(0, "rules", "rules_not_list")], "rule")
         rows: list[Row] = []
         for i, item in enumerate(data, start=1):
             if not isinstance(item, dict):
-                raise ImportRejected([ImportProblem(i, "rule", "expected a mapping")], "rule")
+                raise ImportRejected([ImportProblem.of(i, "rule", "not_mapping")], "rule")
             co = item.get("co") or []
             values = {k: "" if v is None else str(v) for k, v in item.items() if k != "co"}
             values["co"] = "|".join(co) if isinstance(co, list) else str(co)

@@ -43,8 +43,8 @@ def test_rules_csv_error_names_line_and_field(env, tmp_path):
     )
     r = runner.invoke(app, ["import", "rules", str(f)])
     assert r.exit_code == 2
-    assert "line #3 category" in r.output and "line #4 lead" in r.output
-    assert "line #5 urgent" in r.output
+    assert "第 3 行，“category”" in r.output and "第 4 行，“lead”" in r.output
+    assert "第 5 行，“urgent”" in r.output
     assert count(env, RuleSetRow) == before
 
 
@@ -94,7 +94,7 @@ def test_regions_geojson_error_names_the_feature(env, tmp_path):
     f = tmp_path / "r.geojson"
     f.write_text(json.dumps(bad), encoding="utf-8")
     r = runner.invoke(app, ["import", "regions", str(f)])
-    assert r.exit_code == 2 and "feature #0 parent_code" in r.output
+    assert r.exit_code == 2 and "第 1 个要素，“parent_code”" in r.output
     assert count(env, RegionRow) == before
 
 
@@ -102,4 +102,4 @@ def test_departments_csv_rejects_bad_level(env, tmp_path):
     f = tmp_path / "d.csv"
     f.write_text("code,name,level,region_code\nD-NEW,新部门,province,990100\n", encoding="utf-8")
     r = runner.invoke(app, ["import", "departments", str(f)])
-    assert r.exit_code == 2 and "line #2 level" in r.output
+    assert r.exit_code == 2 and "第 2 行，“level”" in r.output

@@ -105,11 +105,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ImportRejected)
     async def _rejected(_: Request, exc: ImportRejected) -> JSONResponse:
+        # Each problem: code, params, row (1-based; 0 = the whole file), field, and the
+        # message and what to do in Chinese and English; the console shows the chosen one.
+        n = len(exc.problems)
         return problem(
             422,
             "导入被拒绝 Import rejected",
-            f"{len(exc.problems)} problem(s); nothing was imported",
-            errors=[{"row": p.row, "field": p.field, "message": p.message} for p in exc.problems],
+            f"共 {n} 个问题，未导入任何数据 {n} problem(s); nothing was imported",
+            code="import_rejected",
+            params={"count": n, "unit": exc.what},
+            errors=[p.as_dict() for p in exc.problems[:1000]],
         )
 
     @app.exception_handler(CipherError)

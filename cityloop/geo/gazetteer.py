@@ -447,15 +447,17 @@ def _coordinate(
     row: int, name: str, value: Any, low: float, high: float, problems: list[ImportProblem]
 ) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(ImportProblem(row, name, "required"))
+        problems.append(ImportProblem.of(row, name, "required"))
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        problems.append(ImportProblem(row, name, f"'{value}' is not a number"))
+        problems.append(ImportProblem.of(row, name, "not_number", value=str(value)))
         return None
     if not math.isfinite(number) or not low <= number <= high:
-        problems.append(ImportProblem(row, name, f"{value} is outside {low}..{high}"))
+        problems.append(
+            ImportProblem.of(row, name, "out_of_range", value=str(value), low=low, high=high)
+        )
         return None
     return number
 
@@ -467,16 +469,20 @@ def _entry_from(
     name = str(props.get("name") or "").strip()
     kind = str(props.get("kind") or "").strip()
     if not name:
-        problems.append(ImportProblem(row, "name", "required"))
+        problems.append(ImportProblem.of(row, "name", "required"))
     if not kind:
-        problems.append(ImportProblem(row, "kind", "required"))
+        problems.append(ImportProblem.of(row, "kind", "required"))
     elif kind not in KINDS:
-        problems.append(ImportProblem(row, "kind", f"'{kind}' is not one of {'/'.join(KINDS)}"))
+        problems.append(
+            ImportProblem.of(
+                row, "kind", "not_one_of", value=kind, what="place_kind", choices=list(KINDS)
+            )
+        )
     x = _coordinate(row, "lon", lon, -180.0, 180.0, problems)
     y = _coordinate(row, "lat", lat, -90.0, 90.0, problems)
     grid = str(props.get("grid_code") or "").strip()
     if grid and (not grid.isdigit() or len(grid) != 15):
-        problems.append(ImportProblem(row, "grid_code", f"'{grid}' is not a 15-digit grid code"))
+        problems.append(ImportProblem.of(row, "grid_code", "grid_code_format", value=grid))
     if len(problems) > start or x is None or y is None:
         return None
     return GazetteerEntry(
@@ -498,7 +504,9 @@ def _check_duplicates(
     for row, e in rows:
         key = (e.name, e.district)
         if key in seen:
-            problems.append(ImportProblem(row, "name", f"duplicate of row {seen[key]}"))
+            problems.append(
+                ImportProblem.of(row, "name", "duplicate_place", value=e.name, first=seen[key])
+            )
         else:
             seen[key] = row
 
@@ -510,22 +518,21 @@ def read_gazetteer_csv(path: str | Path) -> list[GazetteerEntry]:
     optional; aliases separated by ``|``, ``;``, ``、`` or commas. Problems name the CSV line
     number (the header is line 1) and the column; raises ImportRejected if there is any.
     """
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030")
+    from cityloop.importers import read_text
+
+    text = read_text(Path(path))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in reader.fieldnames or []]
         records = list(reader)
     except csv.Error as exc:  # a line break in an unquoted cell, a NUL …
-        problem = ImportProblem(reader.line_num or 1, "file", f"not readable as CSV: {exc}")
+        problem = ImportProblem.of(reader.line_num or 1, "file", "file_csv", detail=str(exc))
         raise ImportRejected([problem], what="line") from exc
     missing = [c for c in ("name", "kind", "lon", "lat") if c not in header]
     if missing:
         raise ImportRejected(
-            [ImportProblem(1, c, "column missing from header") for c in missing], what="line"
+            [ImportProblem.of(1, c, "column_missing", column=c, found=header) for c in missing],
+            what="line",
         )
     problems: list[ImportProblem] = []
     rows: list[tuple[int, GazetteerEntry]] = []
@@ -545,22 +552,22 @@ def read_gazetteer_csv(path: str | Path) -> list[GazetteerEntry]:
 def read_gazetteer_geojson(obj: Any) -> list[GazetteerEntry]:
     """Read a GeoJSON FeatureCollection of Point features with gazetteer properties.
 
-    Problems name the feature index (0-based) and the field; raises ImportRejected if any.
+    Problems name the feature number (1-based) and the field; raises ImportRejected if any.
     """
     if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection":
-        raise ImportRejected([ImportProblem(0, "type", "expected a GeoJSON FeatureCollection")])
+        raise ImportRejected([ImportProblem.of(0, "type", "geojson_collection")])
     features = obj.get("features")
     if not isinstance(features, list) or not features:
-        raise ImportRejected([ImportProblem(0, "features", "no features")])
+        raise ImportRejected([ImportProblem.of(0, "features", "geojson_no_features")])
     problems: list[ImportProblem] = []
     rows: list[tuple[int, GazetteerEntry]] = []
-    for i, feature in enumerate(features):
+    for i, feature in enumerate(features, start=1):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            problems.append(ImportProblem(i, "type", "expected a Feature"))
+            problems.append(ImportProblem.of(i, "type", "geojson_feature"))
             continue
         props = feature.get("properties")
         if not isinstance(props, dict):
-            problems.append(ImportProblem(i, "properties", "missing"))
+            problems.append(ImportProblem.of(i, "properties", "geojson_properties"))
             continue
         geometry = feature.get("geometry")
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
@@ -570,7 +577,7 @@ def read_gazetteer_geojson(obj: Any) -> list[GazetteerEntry]:
             or not isinstance(coords, list | tuple)
             or len(coords) < 2
         ):
-            problems.append(ImportProblem(i, "geometry", "a Point [lon, lat] is required"))
+            problems.append(ImportProblem.of(i, "geometry", "geometry_point"))
             _entry_from(i, props, 0.0, 0.0, problems)  # still report name/kind problems
             continue
         lon, lat = coords[0], coords[1]

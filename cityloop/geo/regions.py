@@ -1,7 +1,7 @@
 """Region hierarchy import (city → district → street → community → unit grid).
 
-Validation is all-or-nothing: every problem is collected with the feature index and field,
-and the caller writes nothing unless the list is empty.
+Validation is all-or-nothing: every problem is collected with the feature number (1-based,
+as a person counts) and field, and the caller writes nothing unless the list is empty.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from typing import Any
 
 from shapely.geometry import shape
 from shapely.validation import explain_validity
+
+from cityloop.domain.import_problems import GEOMETRY_REASONS, ImportProblem, ImportRejected
+
+__all__ = ["ImportProblem", "ImportRejected", "RegionLevel", "RegionSpec", "parse_regions"]
 
 
 class RegionLevel(StrEnum):
@@ -49,49 +53,38 @@ class RegionSpec:
     geometry: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    row: int  # feature index (0-based) or CSV line number
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"#{self.row} {self.field}: {self.message}"
-
-
-class ImportRejected(Exception):
-    """Input was rejected as a whole; nothing was written."""
-
-    def __init__(self, problems: list[ImportProblem], what: str = "feature") -> None:
-        self.problems = problems
-        self.what = what
-        lines = "\n".join(f"  {what} {p}" for p in problems[:50])
-        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{len(problems)} problem(s), nothing was imported:\n{lines}{more}")
-
-
 def parse_regions(collection: Any, known: dict[str, RegionLevel] | None = None) -> list[RegionSpec]:
     """Validate a GeoJSON FeatureCollection of regions; raise ImportRejected on any problem.
 
     `known` gives the codes already in the database (with their level), so an import may add
-    grids under existing communities.
+    grids under existing communities. Features are numbered from 1.
     """
     problems: list[ImportProblem] = []
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        raise ImportRejected([ImportProblem(0, "type", "expected a GeoJSON FeatureCollection")])
+        raise ImportRejected([ImportProblem.of(0, "type", "geojson_collection")])
     features = collection.get("features")
     if not isinstance(features, list) or not features:
-        raise ImportRejected([ImportProblem(0, "features", "no features")])
+        raise ImportRejected([ImportProblem.of(0, "features", "geojson_no_features")])
 
-    levels: dict[str, RegionLevel] = dict(known or {})
+    stored = dict(known or {})
+    levels: dict[str, RegionLevel] = dict(stored)
+    first: dict[str, int] = {}
     parsed: list[tuple[int, RegionSpec]] = []
-    for i, feature in enumerate(features):
+    for i, feature in enumerate(features, start=1):
         spec = _parse_feature(i, feature, problems)
         if spec is None:
             continue
-        if spec.code in levels:
-            problems.append(ImportProblem(i, "code", f"duplicate code {spec.code}"))
+        if spec.code in first:
+            problems.append(
+                ImportProblem.of(
+                    i, "code", "duplicate_feature", value=spec.code, first=first[spec.code]
+                )
+            )
             continue
+        if spec.code in stored:
+            problems.append(ImportProblem.of(i, "code", "already_exists", value=spec.code))
+            continue
+        first[spec.code] = i
         levels[spec.code] = spec.level
         parsed.append((i, spec))
     # Parents are checked once every code is known, so features may come in any order.
@@ -102,13 +95,58 @@ def parse_regions(collection: Any, known: dict[str, RegionLevel] | None = None) 
     return _parents_first([spec for _, spec in parsed])
 
 
+def geometry_problem(i: int, geometry: Any) -> ImportProblem | None:
+    """Why a feature's geometry cannot bound a region (None: it can)."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        got = geometry.get("type") if isinstance(geometry, dict) else None
+        return ImportProblem.of(i, "geometry", "geometry_type", got=str(got or "—"))
+    try:
+        geom = shape(geometry)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        return ImportProblem.of(i, "geometry", "geometry_unreadable", detail=str(exc)[:200])
+    if geom.is_empty:
+        return ImportProblem.of(i, "geometry", "geometry_empty")
+    if not geom.is_valid:
+        return invalid_geometry(i, explain_validity(geom))
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        return ImportProblem.of(i, "geometry", "geometry_range")
+    return None
+
+
+def invalid_geometry(i: int, explanation: str) -> ImportProblem:
+    """shapely's "Self-intersection[120.1 30.2]" as a problem in both languages."""
+    reason, _, where = explanation.partition("[")
+    reason = reason.strip()
+    coords = where.rstrip("]").split()
+    lon, lat = (coords + ["?", "?"])[:2]
+    zh, en = GEOMETRY_REASONS.get(reason, (reason, reason))
+    return ImportProblem.of(
+        i,
+        "geometry",
+        "geometry_invalid",
+        reason=reason,
+        reason_zh=zh,
+        reason_en=en,
+        lon=_short(lon),
+        lat=_short(lat),
+    )
+
+
+def _short(number: str) -> str:
+    try:
+        return f"{float(number):.6f}".rstrip("0").rstrip(".")
+    except ValueError:
+        return number
+
+
 def _parse_feature(i: int, feature: Any, problems: list[ImportProblem]) -> RegionSpec | None:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        problems.append(ImportProblem(i, "type", "expected a Feature"))
+        problems.append(ImportProblem.of(i, "type", "geojson_feature"))
         return None
     props = feature.get("properties")
     if not isinstance(props, dict):
-        problems.append(ImportProblem(i, "properties", "missing"))
+        problems.append(ImportProblem.of(i, "properties", "geojson_properties"))
         return None
     start = len(problems)
     code = str(props.get("code") or "").strip()
@@ -119,40 +157,34 @@ def _parse_feature(i: int, feature: Any, problems: list[ImportProblem]) -> Regio
     level: RegionLevel | None = None
     if level_text not in RegionLevel.__members__.values():
         problems.append(
-            ImportProblem(i, "level", f"'{level_text}' is not one of {', '.join(RegionLevel)}")
+            ImportProblem.of(
+                i, "level", "not_one_of", value=level_text, what="level", choices=list(RegionLevel)
+            )
         )
     else:
         level = RegionLevel(level_text)
     if not name:
-        problems.append(ImportProblem(i, "name", "required"))
+        problems.append(ImportProblem.of(i, "name", "required"))
     if not code.isdigit():
-        problems.append(ImportProblem(i, "code", f"'{code}' must be digits"))
+        problems.append(ImportProblem.of(i, "code", "code_digits", value=code))
     elif level is not None and len(code) != CODE_LENGTHS[level]:
         problems.append(
-            ImportProblem(
-                i, "code", f"a {level} code has {CODE_LENGTHS[level]} digits, got {len(code)}"
+            ImportProblem.of(
+                i,
+                "code",
+                "code_length",
+                level=level.value,
+                length=CODE_LENGTHS[level],
+                got=len(code),
             )
         )
-    geometry = feature.get("geometry")
-    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        problems.append(ImportProblem(i, "geometry", "a Polygon or MultiPolygon is required"))
-    else:
-        try:
-            geom = shape(geometry)
-        except Exception as exc:  # shapely raises several types for malformed coordinates
-            problems.append(ImportProblem(i, "geometry", f"unreadable: {exc}"))
-        else:
-            if geom.is_empty:
-                problems.append(ImportProblem(i, "geometry", "empty"))
-            elif not geom.is_valid:
-                problems.append(ImportProblem(i, "geometry", explain_validity(geom)))
-            else:
-                minx, miny, maxx, maxy = geom.bounds
-                if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-                    problems.append(ImportProblem(i, "geometry", "coordinates outside lon/lat"))
+    bad = geometry_problem(i, feature.get("geometry"))
+    if bad is not None:
+        problems.append(bad)
     if len(problems) > start or level is None:
         return None
-    return RegionSpec(code, name, level, parent_code, geometry)  # type: ignore[arg-type]
+    geometry = feature["geometry"]
+    return RegionSpec(code, name, level, parent_code, geometry)
 
 
 def _check_parent(
@@ -160,29 +192,38 @@ def _check_parent(
 ) -> None:
     if spec.level is RegionLevel.CITY:
         if spec.parent_code is not None:
-            problems.append(ImportProblem(i, "parent_code", "a city has no parent"))
+            problems.append(ImportProblem.of(i, "parent_code", "city_has_parent"))
         return
+    expected = LEVEL_ORDER[LEVEL_ORDER.index(spec.level) - 1]
     if spec.parent_code is None:
-        problems.append(ImportProblem(i, "parent_code", f"a {spec.level} needs a parent"))
+        problems.append(
+            ImportProblem.of(
+                i, "parent_code", "parent_required", level=spec.level.value, expected=expected.value
+            )
+        )
         return
     parent_level = levels.get(spec.parent_code)
     if parent_level is None:
-        problems.append(ImportProblem(i, "parent_code", f"unknown parent {spec.parent_code}"))
+        problems.append(
+            ImportProblem.of(i, "parent_code", "parent_unknown", parent=spec.parent_code)
+        )
         return
-    expected = LEVEL_ORDER[LEVEL_ORDER.index(spec.level) - 1]
     if parent_level is not expected:
         problems.append(
-            ImportProblem(
+            ImportProblem.of(
                 i,
                 "level",
-                f"a {spec.level} must sit under a {expected}, but {spec.parent_code} is a "
-                f"{parent_level}",
+                "parent_level",
+                level=spec.level.value,
+                expected=expected.value,
+                parent=spec.parent_code,
+                parent_level=parent_level.value,
             )
         )
         return
     if spec.level is not RegionLevel.DISTRICT and not spec.code.startswith(spec.parent_code):
         problems.append(
-            ImportProblem(i, "code", f"{spec.code} does not start with its parent's code")
+            ImportProblem.of(i, "code", "code_prefix", value=spec.code, parent=spec.parent_code)
         )
 
 

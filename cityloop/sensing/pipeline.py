@@ -29,8 +29,8 @@ from cityloop.sensing.incidents import (
 from cityloop.sensing.ports import CommandPublisher, LiveAlarms, Notification, Notifier
 from cityloop.sensing.registry import DeviceCache
 from cityloop.sensing.rules import RuleSet
-from cityloop.sensing.schema import InvalidMessage, Message, parse_message, topic_for
-from cityloop.sensing.store import DeviceRow, IncidentRow, ProcessedMessageRow
+from cityloop.sensing.schema import InvalidMessage, Message, parse_message, parse_topic, topic_for
+from cityloop.sensing.store import DeviceRow, IncidentRow, InvalidCountRow, ProcessedMessageRow
 from cityloop.services.context import CityLoop
 from cityloop.services.reference import Reference
 
@@ -107,6 +107,38 @@ class _RateLimitedLog:
             log.warning(msg, *args)
         else:
             self.suppressed += 1
+
+
+def count_invalid(
+    session: Any, prefix: str, refused: list[tuple[str, InvalidMessage]], now: datetime
+) -> None:
+    """Add the batch's refused messages to the per-device, per-reason counts."""
+    tally: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for topic, why in refused:
+        try:
+            where = parse_topic(topic, prefix)
+            tenant, device = where.tenant, where.device_id
+        except InvalidMessage:
+            tenant, device = "", ""
+        key = (tenant[:64], device[:64], why.reason[:32])
+        n, _ = tally.get(key, (0, ""))
+        tally[key] = (n + 1, why.detail[:200])
+    for (tenant, device, reason), (n, detail) in tally.items():
+        row = session.get(InvalidCountRow, (tenant, device, reason))
+        if row is None:
+            session.add(
+                InvalidCountRow(
+                    tenant=tenant,
+                    device_id=device,
+                    reason=reason,
+                    count=n,
+                    last_at=now,
+                    last_detail=detail,
+                )
+            )
+        else:
+            row.count += n
+            row.last_at, row.last_detail = now, detail
 
 
 def _fmt(x: Any) -> str:
@@ -218,9 +250,11 @@ class Pipeline(IncidentOrders):
         parsed = self.parse(items, now)
         valid: list[tuple[DeviceView, Message]] = []
         seen: set[tuple[int, str]] = set()
-        for p in parsed:
+        refused: list[tuple[str, InvalidMessage]] = []  # (topic, why) for the counts
+        for item, p in zip(items, parsed, strict=True):
             if isinstance(p, InvalidMessage):
                 outcome.invalid.append((p.reason, p.detail))
+                refused.append((item.topic, p))
                 continue
             key = (p[0].pk, p[1].message_id)
             if key in seen:
@@ -259,6 +293,8 @@ class Pipeline(IncidentOrders):
             for trig in triggers:
                 self._apply(session, trig, now, outcome, after)
             self._flush_devices(conn, now, force=False)
+            if refused:
+                count_invalid(session, self.config.mqtt_topic_prefix, refused, now)
             uow.commit()
         self.stats.processed += outcome.accepted
         self.stats.duplicates += outcome.duplicates

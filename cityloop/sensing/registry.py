@@ -54,38 +54,57 @@ def check_rows(
     ref = ctx.reference.get()
     types = set(device_types)
     problems: list[ImportProblem] = []
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], int] = {}
     out: list[DeviceInput] = []
     for line, v in rows:
         tenant = v.get("tenant") or default_tenant
         did = v.get("device_id", "")
         bad = len(problems)
         if not _ID.match(did):
-            problems.append(ImportProblem(line, "device_id", "letters, digits, _ . - (1–64)"))
+            problems.append(ImportProblem.of(line, "device_id", "identifier_format", value=did))
         elif (tenant, did) in seen:
-            problems.append(ImportProblem(line, "device_id", f"duplicate device {did}"))
-        seen.add((tenant, did))
+            problems.append(
+                ImportProblem.of(
+                    line, "device_id", "duplicate_line", value=did, first=seen[(tenant, did)]
+                )
+            )
+        seen.setdefault((tenant, did), line)
         if not _ID.match(tenant):
-            problems.append(ImportProblem(line, "tenant", "letters, digits, _ . - (1–64)"))
+            problems.append(ImportProblem.of(line, "tenant", "identifier_format", value=tenant))
         dtype = v.get("type", "")
         if dtype not in types:
             problems.append(
-                ImportProblem(line, "type", f"'{dtype}' is not one of {', '.join(sorted(types))}")
+                ImportProblem.of(
+                    line,
+                    "type",
+                    "not_one_of",
+                    value=dtype,
+                    what="device_type",
+                    choices=sorted(types),
+                )
             )
         lon = _float(v.get("lon", ""), -180, 180)
         lat = _float(v.get("lat", ""), -90, 90)
         if lon is None:
-            problems.append(ImportProblem(line, "lon", "a longitude from -180 to 180"))
+            problems.append(
+                ImportProblem.of(
+                    line, "lon", "out_of_range", value=v.get("lon", ""), low=-180, high=180
+                )
+            )
         if lat is None:
-            problems.append(ImportProblem(line, "lat", "a latitude from -90 to 90"))
+            problems.append(
+                ImportProblem.of(
+                    line, "lat", "out_of_range", value=v.get("lat", ""), low=-90, high=90
+                )
+            )
         if lon is not None and lat is not None and ref.grids.locate(lon, lat) is None:
-            problems.append(ImportProblem(line, "lon", f"({lon}, {lat}) is outside every grid"))
+            problems.append(ImportProblem.of(line, "lon", "outside_grids", lon=lon, lat=lat))
         owner = v.get("owner") or None
         if owner and owner not in ref.departments and owner not in ref.regions:
-            problems.append(ImportProblem(line, "owner", f"unknown department or region {owner}"))
+            problems.append(ImportProblem.of(line, "owner", "unknown_owner", value=owner))
         for name, limit in (("model", 64), ("name", 100), ("address", 300)):
             if len(v.get(name, "")) > limit:
-                problems.append(ImportProblem(line, name, f"longer than {limit} characters"))
+                problems.append(ImportProblem.of(line, name, "too_long", max=limit))
         if len(problems) > bad or lon is None or lat is None:
             continue
         tags = tuple(t.strip() for t in (v.get("care_tags") or "").split("|") if t.strip())

@@ -4,6 +4,9 @@ GET  /api/v1/sensing/devices         admin, dispatcher, leader, supervisor, grid
 POST /api/v1/sensing/devices/import  admin (CSV, all or nothing, errors by line and field)
 POST /api/v1/sensing/events          a vendor token (sv_…) or an admin's bearer token
 GET  /api/v1/sensing/rules           the rules in force (admin, dispatcher, leader)
+GET  /api/v1/sensing/alarms          open alarms (admin, dispatcher, leader; supervisor: region)
+GET  /api/v1/sensing/invalid         refused messages by device and reason (same roles)
+GET  /api/v1/sensing/summary         devices online / offline / never heard (same roles)
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cityloop.api.deps import Ctx, require_roles
 from cityloop.audit.changes import audited_change
+from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import Role
 from cityloop.importers import read_csv
-from cityloop.sensing import registry
+from cityloop.sensing import overview, registry
 from cityloop.sensing.config import SensingConfig, sensing_config
 from cityloop.sensing.service import MAX_EVENTS, Publisher, accept_events, ruleset, vendor_for_token
 from cityloop.services.users import InvalidToken, actor_from_token
@@ -33,6 +37,7 @@ _bearer = HTTPBearer(auto_error=False)
 _PUBLISHER_LOCK = threading.Lock()
 _MAX_IMPORT = 20 * 1024 * 1024
 VIEWERS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.SUPERVISOR, Role.GRID_WORKER)
+WATCHERS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.SUPERVISOR)
 
 
 def config_of(request: Request) -> SensingConfig:
@@ -186,3 +191,32 @@ def list_rules(
             for r in rules.rules
         ],
     }
+
+
+@router.get("/alarms", operation_id="listSensingAlarms")
+def list_alarms(
+    ctx: Ctx,
+    cfg: Config,
+    actor: Actor = require_roles(*WATCHERS),
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> dict[str, Any]:
+    """Open alarms (incidents not recovered or closed), newest first, with device and order."""
+    names = {r.id: r.name for r in ruleset(cfg).rules}
+    return overview.open_alarms(ctx, actor, names, limit)
+
+
+@router.get("/invalid", operation_id="listSensingInvalid")
+def list_invalid(
+    ctx: Ctx,
+    actor: Actor = require_roles(*WATCHERS),
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> dict[str, Any]:
+    """Messages the pipeline refused, counted by device and reason."""
+    return overview.invalid_counts(ctx, actor, limit)
+
+
+@router.get("/summary", operation_id="sensingSummary")
+def summary(ctx: Ctx, cfg: Config, actor: Actor = require_roles(*WATCHERS)) -> dict[str, Any]:
+    """Devices online / offline / never heard from, in the viewer's jurisdiction."""
+    offline_after = timedelta(seconds=cfg.sensing_offline_after)
+    return {"status": overview.status_counts(ctx, actor, offline_after)}

@@ -92,3 +92,16 @@ class VendorRow(Base):
     tenant: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+
+class InvalidCountRow(Base):
+    """How many messages of one device the pipeline refused, by reason (无效消息计数); the
+    device is '' when even the topic could not be read."""
+
+    __tablename__ = "sensing_invalid_counts"
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime]
+    last_detail: Mapped[str] = mapped_column(String(200), default="")

@@ -33,6 +33,12 @@ from cityloop.store.models import (
 )
 
 DEPARTMENT_LEVELS = ("city", "district", "street")
+# validate_rule's messages → the import problem codes that word them in both languages
+RULE_PROBLEMS = {
+    "the lead department cannot also co-handle": "lead_also_co",
+    "a department is listed twice": "co_twice",
+    "a time limit for normal urgency is required": "normal_limit_required",
+}
 
 
 def import_regions(ctx: CityLoop, collection: Any) -> int:
@@ -63,25 +69,36 @@ def import_regions(ctx: CityLoop, collection: Any) -> int:
 def import_departments(ctx: CityLoop, rows: list[Row]) -> int:
     ref = ctx.reference.get()
     problems: list[ImportProblem] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     with ctx.uow() as uow:
         existing = {d.code: d for d in uow.session.execute(select(DepartmentRow)).scalars()}
         for line, v in rows:
             code, name, level = v.get("code", ""), v.get("name", ""), v.get("level", "")
             region = v.get("region_code") or None
             if not code:
-                problems.append(ImportProblem(line, "code", "required"))
+                problems.append(ImportProblem.of(line, "code", "required"))
             elif code in seen:
-                problems.append(ImportProblem(line, "code", f"duplicate code {code}"))
-            seen.add(code)
+                problems.append(
+                    ImportProblem.of(line, "code", "duplicate_line", value=code, first=seen[code])
+                )
+            seen.setdefault(code, line)
             if not name:
-                problems.append(ImportProblem(line, "name", "required"))
+                problems.append(ImportProblem.of(line, "name", "required"))
             if level not in DEPARTMENT_LEVELS:
                 problems.append(
-                    ImportProblem(line, "level", f"'{level}' is not one of city, district, street")
+                    ImportProblem.of(
+                        line,
+                        "level",
+                        "not_one_of",
+                        value=level,
+                        what="level",
+                        choices=list(DEPARTMENT_LEVELS),
+                    )
                 )
             if region and region not in ref.regions:
-                problems.append(ImportProblem(line, "region_code", f"unknown region {region}"))
+                problems.append(
+                    ImportProblem.of(line, "region_code", "unknown_region", value=region)
+                )
         if problems:
             raise ImportRejected(problems, "line")
         for _, v in rows:
@@ -122,23 +139,16 @@ def import_taxonomy(
             continue
         for level, name in enumerate(names, start=1):
             if not name:
-                problems.append(ImportProblem(line, columns[level - 1], "empty inside the path"))
+                problems.append(ImportProblem.of(line, columns[level - 1], "path_gap"))
             elif "/" in name:
-                problems.append(ImportProblem(line, columns[level - 1], "'/' is not allowed"))
+                problems.append(ImportProblem.of(line, columns[level - 1], "slash_in_name"))
         paths.append(tuple(names))
         column = next((c for c in urgency_columns if c in v), None)
         if column is not None:
             try:
                 defaults[path_key(names)] = parse_category_urgency(v[column] or "")
             except ValueError:
-                problems.append(
-                    ImportProblem(
-                        line,
-                        column,
-                        f"'{v[column]}' 不是可用的紧急程度（可填：一般/normal、紧急/urgent、"
-                        "生命安全/life_safety，或留空沿用上级）",
-                    )
-                )
+                problems.append(ImportProblem.of(line, column, "urgency_value", value=v[column]))
     if problems:
         raise ImportRejected(problems, "line")
     with ctx.uow() as uow:
@@ -148,7 +158,8 @@ def import_taxonomy(
         try:
             categories = build_categories(paths, existing)
         except ValueError as exc:
-            raise ImportRejected([ImportProblem(0, "category", str(exc))], "line") from exc
+            problem = ImportProblem.of(0, "category", "taxonomy_conflict", detail=str(exc))
+            raise ImportRejected([problem], "line") from exc
         by_code = {c.code: c for c in categories}
         added = 0
         for cat in categories:
@@ -196,17 +207,17 @@ def import_rules(ctx: CityLoop, rows: list[Row], source: str) -> int:
         category = v.get("category", "")
         code = category if category in ref.categories else by_path.get(category)
         if code is None:
-            problems.append(ImportProblem(line, "category", f"unknown category '{category}'"))
+            problems.append(ImportProblem.of(line, "category", "unknown_category", value=category))
         region = v.get("region_code") or None
         if region and region not in ref.regions:
-            problems.append(ImportProblem(line, "region_code", f"unknown region {region}"))
+            problems.append(ImportProblem.of(line, "region_code", "unknown_region", value=region))
         lead = v.get("lead", "")
         if lead not in ref.departments:
-            problems.append(ImportProblem(line, "lead", f"unknown department '{lead}'"))
+            problems.append(ImportProblem.of(line, "lead", "unknown_department", value=lead))
         co = tuple(c.strip() for c in v.get("co", "").split("|") if c.strip())
         for c in co:
             if c not in ref.departments and c != STREET_OFFICE:
-                problems.append(ImportProblem(line, "co", f"unknown department '{c}'"))
+                problems.append(ImportProblem.of(line, "co", "unknown_department", value=c))
         limits: dict[Urgency, TimeLimit] = {}
         for urgency in Urgency:
             text = v.get(urgency.value, "")
@@ -215,17 +226,30 @@ def import_rules(ctx: CityLoop, rows: list[Row], source: str) -> int:
                     # Urgent limits run on the natural clock unless they say otherwise.
                     limits[urgency] = TimeLimit.parse(text, default_clock_for(urgency))
                 except ValueError as exc:
-                    problems.append(ImportProblem(line, urgency.value, str(exc)))
+                    zh, _, en = str(exc).partition(" / ")
+                    problems.append(
+                        ImportProblem.of(
+                            line,
+                            urgency.value,
+                            "time_limit",
+                            value=text,
+                            detail=zh,
+                            detail_en=en or zh,
+                        )
+                    )
         if len(problems) > start or code is None:
             continue
         rule = LinkageRule(code, lead, co, limits, region)
-        problems.extend(ImportProblem(line, f, m) for f, m in validate_rule(rule))
+        problems.extend(
+            ImportProblem.of(line, f, RULE_PROBLEMS[m])
+            if m in RULE_PROBLEMS
+            else ImportProblem(line, f, m)
+            for f, m in validate_rule(rule)
+        )
         key = (code, region)
         if key in first_line:
             problems.append(
-                ImportProblem(
-                    line, "category", f"same category and region as line {first_line[key]}"
-                )
+                ImportProblem.of(line, "category", "rule_repeats", first=first_line[key])
             )
         first_line.setdefault(key, line)
         rules.append(rule)
@@ -300,7 +324,7 @@ def import_gazetteer(ctx: CityLoop, entries: list[GazetteerEntry]) -> int:
     """Replace the gazetteer (地址库) with these entries; grids are checked against the city."""
     ref = ctx.reference.get()
     problems = [
-        ImportProblem(i, "grid_code", f"unknown grid {e.grid_code}")
+        ImportProblem.of(i, "grid_code", "unknown_grid", value=e.grid_code)
         for i, e in enumerate(entries, start=2)
         if e.grid_code and e.grid_code not in ref.regions
     ]

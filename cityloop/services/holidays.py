@@ -19,9 +19,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from cityloop.domain.errors import InvalidCommand
+from cityloop.domain.import_problems import ImportProblem, ImportRejected, split_bilingual
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import TERMINAL
-from cityloop.geo.regions import ImportProblem, ImportRejected
+from cityloop.importers import decode_table
 from cityloop.services.context import CityLoop
 from cityloop.store.holidays import (
     HOLIDAY,
@@ -230,13 +231,9 @@ def _parse_date(text: str) -> date:
 
 
 def decode_csv(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or GB18030, as Excel saves it in China."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportRejected([ImportProblem(1, "文件", "不是 UTF-8 或 GB18030 文本")], "第")
+    """UTF-8 (with or without BOM) or GB18030, as Excel saves it in China, or an Excel
+    workbook (.xlsx, its first sheet)."""
+    return decode_table(raw)
 
 
 def parse_csv(text: str) -> list[DayEntry]:
@@ -246,8 +243,8 @@ def parse_csv(text: str) -> list[DayEntry]:
     try:
         reader = iter(list(parser))
     except csv.Error as exc:  # a line break in an unquoted cell, a NUL …
-        problem = ImportProblem(parser.line_num or 1, "文件", f"无法按 CSV 读取 not CSV: {exc}")
-        raise ImportRejected([problem], "第") from exc
+        problem = ImportProblem.of(parser.line_num or 1, "文件", "file_csv", detail=str(exc))
+        raise ImportRejected([problem], "line") from exc
     header = [h.strip().lower() for h in next(reader, [])]
     index: dict[str, int] = {}
     problems: list[ImportProblem] = []
@@ -256,9 +253,13 @@ def parse_csv(text: str) -> list[DayEntry]:
         if found:
             index[key] = found[0]
         else:
-            problems.append(ImportProblem(1, names[0], f"缺少列“{names[0]}”（或 {names[1]}）"))
+            problems.append(
+                ImportProblem.of(
+                    1, names[0], "column_missing", column=names[0], found=header or ["—"]
+                )
+            )
     if problems:
-        raise ImportRejected(problems, "第")
+        raise ImportRejected(problems, "line")
     entries: list[DayEntry] = []
     first_line: dict[date, int] = {}
     for line, cells in enumerate(reader, start=2):
@@ -273,31 +274,41 @@ def parse_csv(text: str) -> list[DayEntry]:
         try:
             day = _parse_date(raw_day)
         except ValueError:
-            problems.append(ImportProblem(line, "日期", f"“{raw_day}”不是日期，应为 2027-01-01"))
+            problems.append(ImportProblem.of(line, "日期", "not_date", value=raw_day))
             continue
         kind = _KIND_WORDS.get(raw_kind.lower())
         if kind is None:
             problems.append(
-                ImportProblem(line, "类型", f"“{raw_kind}”不是“休”或“班”（holiday / workday）")
+                ImportProblem.of(
+                    line,
+                    "类型",
+                    "not_one_of",
+                    value=raw_kind,
+                    what="day_kind",
+                    choices=["休", "班", "holiday", "workday"],
+                )
             )
             continue
         entry = DayEntry(day, kind, name)
         reason = _check_entry(entry)
         if reason:
             field = "名称" if "名称" in reason else ("类型" if kind == WORKDAY else "日期")
-            problems.append(ImportProblem(line, field, reason))
+            zh, en = split_bilingual(reason)
+            problems.append(ImportProblem.of(line, field, "holiday_rule", detail=zh, detail_en=en))
             continue
         if day in first_line:
-            problems.append(ImportProblem(line, "日期", f"{day} 与第 {first_line[day]} 行重复"))
+            problems.append(
+                ImportProblem.of(
+                    line, "日期", "duplicate_line", value=str(day), first=first_line[day]
+                )
+            )
             continue
         first_line[day] = line
         entries.append(entry)
     if problems:
-        raise ImportRejected(problems, "第")
+        raise ImportRejected(problems, "line")
     if not entries:
-        raise ImportRejected(
-            [ImportProblem(2, "日期", "文件中没有任何日期 no days in the file")], "第"
-        )
+        raise ImportRejected([ImportProblem.of(2, "日期", "no_days")], "line")
     return entries
 
 

@@ -1,5 +1,5 @@
-"""Bulk account import from CSV (批量导入账号): the whole file is checked first and one problem
-imports nothing; every problem is named by line and column in Chinese.
+"""Bulk account import from CSV or Excel (批量导入账号): the whole file is checked first and one
+problem imports nothing; every problem is named by line and column, in Chinese and English.
 
 Columns: username, display_name, role, region_code, department_code, phone, password. Only the
 first three are required; a row without a password gets a temporary one (answered once), and
@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 
 from cityloop.domain.duties import REFUSAL_MESSAGES, AccountOp, refusal
+from cityloop.domain.import_problems import ImportProblem, ImportRejected, split_bilingual
 from cityloop.domain.orders import Actor
 from cityloop.domain.passwords import violations
 from cityloop.domain.statuses import ROLE_LABELS, Role
-from cityloop.geo.regions import ImportProblem, ImportRejected
 from cityloop.importers import Row
 from cityloop.services.context import CityLoop
 from cityloop.services.passwords import common_passwords, policy_of
@@ -35,21 +35,33 @@ def _row_problems(
     out: list[ImportProblem] = []
     username = row.get("username", "").strip()
     if not _USERNAME.match(username):
-        out.append(ImportProblem(line, "username", "用户名须为 2–80 位字母、数字或 _ . @ - "))
+        out.append(ImportProblem.of(line, "username", "username_format", value=username))
     elif username in seen:
-        out.append(ImportProblem(line, "username", f"与第 {seen[username]} 行的用户名重复"))
+        out.append(
+            ImportProblem.of(
+                line, "username", "duplicate_line", value=username, first=seen[username]
+            )
+        )
     else:
         seen[username] = line
     if not row.get("display_name", "").strip():
-        out.append(ImportProblem(line, "display_name", "姓名不能为空"))
+        out.append(ImportProblem.of(line, "display_name", "required"))
     elif len(row["display_name"].strip()) > 80:
-        out.append(ImportProblem(line, "display_name", "姓名不能超过 80 个字符"))
+        out.append(ImportProblem.of(line, "display_name", "too_long", max=80))
     try:
         role: Role | None = Role(row.get("role", "").strip())
     except ValueError:
         role = None
-        names = "、".join(f"{r.value}（{label}）" for r, label in ROLE_LABELS.items())
-        out.append(ImportProblem(line, "role", f"角色“{row.get('role', '')}”无效，可用：{names}"))
+        out.append(
+            ImportProblem.of(
+                line,
+                "role",
+                "not_one_of",
+                value=row.get("role", ""),
+                what="role",
+                choices=[r.value for r in ROLE_LABELS],
+            )
+        )
     ref = ctx.reference.get()
     region = row.get("region_code", "").strip() or None
     dept = row.get("department_code", "").strip() or None
@@ -57,19 +69,25 @@ def _row_problems(
         if actor is not None:
             code = refusal(actor.role, AccountOp.CREATE, new_role=role)
             if code is not None:
-                out.append(ImportProblem(line, "role", REFUSAL_MESSAGES[code]))
+                zh, en = split_bilingual(REFUSAL_MESSAGES[code])
+                out.append(ImportProblem.of(line, "role", "role_refused", detail=zh, detail_en=en))
         if role in (Role.SUPERVISOR, Role.GRID_WORKER) and region not in ref.regions:
-            out.append(ImportProblem(line, "region_code", "督办人员和网格员需要有效的辖区代码"))
+            out.append(ImportProblem.of(line, "region_code", "region_needed", value=region or ""))
         if role is Role.DEPARTMENT_HANDLER and dept not in ref.departments:
-            out.append(ImportProblem(line, "department_code", "承办人员需要有效的承办单位代码"))
+            out.append(ImportProblem.of(line, "department_code", "department_needed"))
     phone = row.get("phone", "").strip()
     if phone and not re.fullmatch(r"[0-9+\- ]{5,20}", phone):
-        out.append(ImportProblem(line, "phone", "电话号码格式无效"))
+        out.append(ImportProblem.of(line, "phone", "phone_format", value=phone))
     password = row.get("password", "")
     if password:
         policy = policy_of(ctx.settings)
         for v in violations(password, username, policy, common_passwords()):
-            out.append(ImportProblem(line, "password", v.message))
+            zh, en = split_bilingual(v.message)
+            out.append(
+                ImportProblem.of(
+                    line, "password", "password_policy", detail=zh, detail_en=en, rule=v.code
+                )
+            )
     return out
 
 
@@ -80,7 +98,8 @@ def import_users(
     password (shown this once)."""
     if len(rows) > MAX_ROWS:
         raise ImportRejected(
-            [ImportProblem(1, "file", f"一次最多导入 {MAX_ROWS} 行，本文件 {len(rows)} 行")], "line"
+            [ImportProblem.of(0, "file", "file_too_many_rows", max=MAX_ROWS, count=len(rows))],
+            "line",
         )
     seen: dict[str, int] = {}
     problems: list[ImportProblem] = []
@@ -94,7 +113,7 @@ def import_users(
                 ).scalars()
             )
         problems.extend(
-            ImportProblem(seen[name], "username", f"用户名“{name}”已被使用")
+            ImportProblem.of(seen[name], "username", "username_taken", value=name)
             for name in sorted(taken)
         )
     if problems:

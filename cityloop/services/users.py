@@ -224,16 +224,26 @@ def list_users(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    """Accounts, searched by username or name, filtered by role and state, a page at a time."""
+    """Accounts, searched by username, name, role (value or Chinese label) or department (code
+    or name) and by region code, filtered by role and state, a page at a time."""
     where = []
     if q:
-        pattern = "%" + _escape_like(q) + "%"
-        where.append(
-            or_(
-                UserRow.username.ilike(pattern, escape="\\"),
-                UserRow.display_name.ilike(pattern, escape="\\"),
-            )
-        )
+        term = q.strip()
+        pattern = "%" + _escape_like(term) + "%"
+        matches = [
+            UserRow.username.ilike(pattern, escape="\\"),
+            UserRow.display_name.ilike(pattern, escape="\\"),
+            UserRow.department_code.ilike(pattern, escape="\\"),
+            UserRow.region_code.ilike(pattern, escape="\\"),
+        ]
+        roles = [r.value for r, label in ROLE_LABELS.items() if term in label or term == r.value]
+        if roles:
+            matches.append(UserRow.role.in_(roles))
+        ref = ctx.reference.get()
+        departments = [code for code, name in ref.departments.items() if term in name]
+        if departments:
+            matches.append(UserRow.department_code.in_(departments))
+        where.append(or_(*matches))
     if role:
         where.append(UserRow.role == role)
     if active is not None:

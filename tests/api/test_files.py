@@ -61,7 +61,12 @@ def test_admin_imports_files_over_http(client, users: Users):
     assert r.status_code == 422 and r.json()["errors"][0] == {
         "row": 2,
         "field": "lead",
-        "message": "unknown department 'D-NOPE'",
+        "code": "unknown_department",
+        "params": {"value": "D-NOPE", "field": "lead"},
+        "message": "承办单位“D-NOPE”不存在",
+        "message_en": "No department has the code 'D-NOPE'",
+        "hint": "在“部门”页查到正确编码，或先导入部门",
+        "hint_en": "Look the code up on the Departments page, or import the department first",
     }
     tax = "一级分类,二级分类,三级分类\n交通运输,公交,线路调整\n".encode()
     r = client.post(

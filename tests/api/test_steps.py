@@ -391,7 +391,7 @@ def test_linkage_import_takes_clocks_and_names_the_row_of_a_bad_limit(ctx):
     problems = {(p.row, p.field): p.message for p in err.value.problems}
     assert set(problems) == {(3, "urgent"), (3, "normal")}
     assert "允许的写法" in problems[(3, "urgent")] and "30m@natural" in problems[(3, "normal")]
-    assert "#3 urgent" in str(err.value)  # the CLI prints the row and the field
+    assert "第 3 行，“urgent”" in str(err.value)  # the CLI prints the row and the field
 
 
 def test_open_working_timers_are_recomputed_on_a_new_calendar(client, users, ctx, monkeypatch):

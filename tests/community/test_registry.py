@@ -67,6 +67,15 @@ def test_import_rejects_bad_rows_by_line_and_field_and_writes_nothing(
         (4, "estate"),
         (4, "username"),
     } <= problems
+    # Each problem in Chinese (no personal data quoted), in English, with what to do.
+    by_cell = {(e["row"], e["field"]): e for e in r.json()["errors"]}
+    assert by_cell[(3, "grid_code")]["message"] == "单元网格“999999999999999”不存在"
+    assert by_cell[(3, "care_tags")]["code"] == "unknown_care_tag"
+    assert "关爱标签“神仙”不存在" in by_cell[(3, "care_tags")]["message"]
+    assert by_cell[(2, "id_number")]["code"] == "resident_id"
+    assert "110101199003071235" not in by_cell[(2, "id_number")]["message"]
+    assert by_cell[(4, "username")]["message_en"] == "No user 'nobody'"
+    assert all(e["hint"] for e in r.json()["errors"])
     with ctx.uow() as uow:
         assert uow.session.execute(select(ResidentRow)).first() is None
 

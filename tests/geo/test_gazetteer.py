@@ -169,7 +169,7 @@ def test_csv_errors_name_line_and_field(tmp_path: Path) -> None:
         read_gazetteer_csv(path)
     got = {(p.row, p.field) for p in err.value.problems}
     assert got == {(3, "name"), (4, "kind"), (5, "lon"), (6, "lat"), (7, "kind"), (8, "name")}
-    assert "line #5 lon" in str(err.value)
+    assert "第 5 行，“lon”" in str(err.value)
 
 
 def test_csv_missing_column(tmp_path: Path) -> None:
@@ -203,6 +203,7 @@ def test_geojson() -> None:
     with pytest.raises(ImportRejected) as err:
         read_gazetteer_geojson(bad)
     got = {(p.row, p.field) for p in err.value.problems}
-    assert got == {(0, "name"), (1, "geometry"), (2, "lon"), (3, "grid_code")}
+    # Features are numbered from 1, as a person counts them.
+    assert got == {(1, "name"), (2, "geometry"), (3, "lon"), (4, "grid_code")}
     with pytest.raises(ImportRejected):
         read_gazetteer_geojson({"type": "Feature"})

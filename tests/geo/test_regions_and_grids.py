@@ -38,17 +38,18 @@ def test_each_problem_names_feature_and_field():
     fs[8]["properties"]["code"] = fs[8]["properties"]["code"]
     fs.append(copy.deepcopy(CITY_FEATURES[8]))  # duplicate code
     found = problems(fs)
-    assert {(3, "parent_code"), (4, "code"), (6, "geometry"), (9, "code")} <= found
-    assert any(row == 7 for row, _ in found)
+    # Features are numbered as a person counts them: the first is feature 1.
+    assert {(4, "parent_code"), (5, "code"), (7, "geometry"), (10, "code")} <= found
+    assert any(row == 8 for row, _ in found)
 
 
 def test_not_a_feature_collection():
     with pytest.raises(ImportRejected):
         parse_regions({"type": "Feature"})
     assert problems([{"type": "Feature", "properties": {}, "geometry": None}]) >= {
-        (0, "geometry"),
-        (0, "name"),
-        (0, "level"),
+        (1, "geometry"),
+        (1, "name"),
+        (1, "level"),
     }
 
 
@@ -58,7 +59,7 @@ def test_grid_under_existing_community_using_known_codes():
     known = {"990102002001": RegionLevel.COMMUNITY}
     assert parse_regions(fc([grid]), known)[0].code == "990102002001002"
     grid["properties"]["code"] = "990102001001009"  # does not start with its parent's code
-    assert (0, "code") in problems([grid], known)
+    assert (1, "code") in problems([grid], known)
 
 
 def test_grid_index_locates_points_and_refuses_outside():

@@ -65,10 +65,16 @@ def test_a_bad_csv_imports_nothing_and_names_each_line_and_column(client, users,
         (5, "region_code"),
         (6, "role"),
     }
-    messages = {(e["row"], e["field"]): e["message"] for e in r.json()["errors"]}
-    assert "与第 2 行的用户名重复" in messages[(4, "username")]
-    assert "角色“wizard”无效" in messages[(4, "role")]
+    by_cell = {(e["row"], e["field"]): e for e in r.json()["errors"]}
+    messages = {k: e["message"] for k, e in by_cell.items()}
+    assert by_cell[(4, "username")]["code"] == "duplicate_line"
+    assert by_cell[(4, "username")]["params"]["first"] == 2
+    assert "与第 2 行重复" in messages[(4, "username")]
+    assert "repeats line 2" in by_cell[(4, "username")]["message_en"]
+    assert "“wizard”不是有效的角色" in messages[(4, "role")]
+    assert by_cell[(4, "role")]["code"] == "not_one_of"
     assert "系统管理员不能" in messages[(6, "role")]
+    assert "An administrator cannot" in by_cell[(6, "role")]["message_en"]
     assert list_users(ctx)["total"] == before
 
 

@@ -108,3 +108,19 @@ def test_user_list_searches_filters_and_pages(client, users):
     client.post(f"/api/v1/users/{users.id('sw')}/disable", headers=admin)
     off = client.get("/api/v1/users", params={"active": "false"}, headers=admin).json()
     assert [u["username"] for u in off["items"]] == ["sw"]
+
+
+def test_user_search_finds_role_and_department_by_code_or_name(client, users):
+    admin = users.headers("admin")
+
+    def names(q: str) -> set[str]:
+        r = client.get("/api/v1/users", params={"q": q}, headers=admin)
+        assert r.status_code == 200
+        return {u["username"] for u in r.json()["items"]}
+
+    assert names("督办") == {"sup_west", "sup_east"}  # the role's Chinese label
+    assert names("grid_worker") == {"grid_west"}  # the role's value
+    assert names("水务") == {"sw"}  # the department's name (市水务局)
+    assert names("D-HX") == {"hx"}  # the department's code
+    assert names("990102002") == {"sup_east"}  # the region code
+    assert names("不存在的部门") == set()

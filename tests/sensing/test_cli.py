@@ -42,7 +42,7 @@ def test_devices_import_vendor_and_simulation(env, tmp_path) -> None:  # type: i
     f = tmp_path / "d.csv"
     f.write_text("device_id,type,lon,lat\ng-1,gas_detector,104.05,30.1\nx,nope,1,1\n")
     r = runner.invoke(sensing_app, ["devices", "import", str(f)])
-    assert r.exit_code == 2 and "#3 type" in r.output
+    assert r.exit_code == 2 and "第 3 行，“type”" in r.output
     r = runner.invoke(sensing_app, ["vendor", "create", "大华"])
     assert r.exit_code == 0 and "sv_" in r.output
     r = runner.invoke(

@@ -82,7 +82,7 @@ def test_a_bad_default_names_the_line_and_column_and_writes_nothing(env, tmp_pat
     )
     r = runner.invoke(app, ["import", "taxonomy", str(f)])
     assert r.exit_code == 2
-    assert "#3 默认紧急程度" in r.output and "很急" in r.output and "生命安全" in r.output
+    assert "第 3 行，“默认紧急程度”" in r.output and "很急" in r.output and "生命安全" in r.output
     with env.uow() as uow:
         after = uow.session.execute(select(func.count()).select_from(CategoryRow)).scalar_one()
     assert after == before

@@ -1,5 +1,6 @@
 // A small fetch wrapper: bearer token, JSON, and RFC 9457 problem+json errors field by field.
 import { session, logout } from './session'
+import { localText, problemText } from './i18n'
 
 export interface FieldError {
   field: string
@@ -23,12 +24,13 @@ export class ApiError extends Error {
     const title = (body && (body.title || body.detail)) || `HTTP ${status}`
     super(title)
     this.status = status
-    this.title = String(title)
-    this.detail = body && typeof body.detail === 'string' ? body.detail : ''
-    this.errors = body && Array.isArray(body.errors) ? body.errors : []
-    this.body = body
     this.code = body && typeof body.code === 'string' ? body.code : ''
     this.params = body && typeof body.params === 'object' && body.params ? body.params : {}
+    // Server titles are "中文 English": show the chosen language's half (or the code's words).
+    this.title = problemText(this.code, this.params, String(title))
+    this.detail = localText(body && typeof body.detail === 'string' ? body.detail : '')
+    this.errors = body && Array.isArray(body.errors) ? body.errors : []
+    this.body = body
   }
 
   /** Field errors keyed by field name (the first message of each). */

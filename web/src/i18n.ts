@@ -7,7 +7,7 @@ const zh = {
   nav: {
     screen: '指挥大屏', intake: '来电受理', dispatch: '派单队列', orders: '工单列表', inbox: '部门待办',
     grid: '网格工作台', portal: '群众服务', admin: '系统管理', regions: '区域网格', departments: '部门',
-    taxonomy: '诉求分类', linkage: '联动清单', users: '用户', holidays: '节假日与调休', knowledge: '知识库', jobs: '后台任务', audit: '审计日志',
+    taxonomy: '诉求分类', linkage: '联动清单', users: '用户', holidays: '节假日与调休', knowledge: '知识库', sensing: '物联感知', jobs: '后台任务', audit: '审计日志',
     registry: '社区数据库', wishes: '心愿墙', snaps: '随手拍', points: '积分', mediation: '矛盾调解', trust: '信托物业', groups: '微网格群', flash: '突发事件快报',
   },
   common: {
@@ -70,6 +70,21 @@ const zh = {
     row: '行', field: '字段', message: '问题', featureRow: '要素序号', region: '辖区', department: '所属部门',
     regionHint: '督办人员选街道或区，网格员选单元网格', phone: '电话', created: '已创建用户 {u}',
     csvHint: 'CSV（UTF-8 或 GB18030），第一行为列名：{cols}',
+    wholeFile: '整个文件', notJson: '不是有效的 JSON 文件', notCollection: '需要 GeoJSON FeatureCollection',
+    problems: '共 {n} 个问题，未导入任何数据；请按“处理办法”改正后重新导入', xlsxToo: '也可直接导入 Excel（.xlsx）',
+    whatToDo: '处理办法', moreProblems: '另有 {n} 个问题未列出',
+    code: '编码', name: '名称', parent: '上级', regionOf: '所属区域', nameOrCode: '名称或编码', filter: '筛选',
+    categoryOrDept: '分类或部门', streetOffice: '属地街道', levelHint: '（level：city / district / street）',
+    keepCategories: '；已有分类保留', linkageHint: "；category 为分类编码或路径，co 用 {'|'} 分隔（{'@'}street 为属地街道），时限如 2h、5d",
+    chooseRegion: '请选择辖区', chooseDept: '请选择部门', usernameRule: "2–80 位字母、数字或 _.{'@'}-",
+    passwordRule: '至少 10 位，含大写、小写、数字、符号中的 3 类', required: '必填', choose: '必选', exportFailed: '导出失败', listSep: '、',
+  },
+  sensing: {
+    title: '物联感知设备', devices: '设备', alarms: '未关闭告警', invalid: '无效消息', status: '状态', lastSeen: '最后上报',
+    device: '设备编号', type: '类型', name: '名称', grid: '网格', address: '地址', owner: '责任单位', rule: '规则',
+    opened: '发生时间', ticket: '工单', repeats: '重复', reading: '读数', reason: '原因', count: '次数', lastAt: '最近一次',
+    online: '在线', offline: '离线', unknown: '未上报', allStatus: '全部状态', none: '暂无', total: '设备总数',
+    neverSeen: '从未上报', importDevices: '导入设备台账',
   },
   id: ID_ZH,
   m: MOBILE_ZH,
@@ -109,7 +124,7 @@ const en: typeof zh = {
   nav: {
     screen: 'Command centre', intake: 'Call intake', dispatch: 'Dispatch queue', orders: 'Work orders', inbox: 'Department inbox',
     grid: 'Grid worker', portal: 'Residents', admin: 'Administration', regions: 'Regions & grids', departments: 'Departments',
-    taxonomy: 'Taxonomy', linkage: 'Linkage list', users: 'Users', holidays: 'Holiday calendar', knowledge: 'Knowledge base', jobs: 'Background jobs', audit: 'Audit trail',
+    taxonomy: 'Taxonomy', linkage: 'Linkage list', users: 'Users', holidays: 'Holiday calendar', knowledge: 'Knowledge base', sensing: 'Sensing', jobs: 'Background jobs', audit: 'Audit trail',
     registry: 'Community database', wishes: 'Wish wall', snaps: 'Snap reports', points: 'Points', mediation: 'Mediation', trust: 'Trust property', groups: 'Building groups', flash: 'Flash reports',
   },
   common: {
@@ -172,6 +187,21 @@ const en: typeof zh = {
     row: 'Row', field: 'Field', message: 'Problem', featureRow: 'Feature', region: 'Jurisdiction', department: 'Department',
     regionHint: 'Supervisors: a street or district; grid workers: a unit grid', phone: 'Phone', created: 'User {u} created',
     csvHint: 'CSV (UTF-8 or GB18030), first line the column names: {cols}',
+    wholeFile: 'whole file', notJson: 'Not a valid JSON file', notCollection: 'A GeoJSON FeatureCollection is required',
+    problems: '{n} problem(s); nothing was imported. Correct them as the last column says and import again', xlsxToo: 'Excel (.xlsx) works too',
+    whatToDo: 'What to do', moreProblems: '{n} more problems not listed',
+    code: 'Code', name: 'Name', parent: 'Parent', regionOf: 'Region', nameOrCode: 'Name or code', filter: 'Filter',
+    categoryOrDept: 'Category or department', streetOffice: 'Local street office', levelHint: ' (level: city / district / street)',
+    keepCategories: '; existing categories are kept', linkageHint: "; category is a code or a path, co split by {'|'} ({'@'}street: the local street office), limits like 2h, 5d",
+    chooseRegion: 'Choose the jurisdiction', chooseDept: 'Choose the department', usernameRule: "2–80 letters, digits or _.{'@'}-",
+    passwordRule: 'At least 10 characters with 3 of upper, lower, digit, symbol', required: 'Required', choose: 'Choose one', exportFailed: 'Export failed', listSep: ', ',
+  },
+  sensing: {
+    title: 'Sensing devices', devices: 'Devices', alarms: 'Open alarms', invalid: 'Invalid messages', status: 'Status', lastSeen: 'Last seen',
+    device: 'Device', type: 'Type', name: 'Name', grid: 'Grid', address: 'Address', owner: 'Owner', rule: 'Rule',
+    opened: 'Opened', ticket: 'Order', repeats: 'Repeats', reading: 'Reading', reason: 'Reason', count: 'Count', lastAt: 'Last',
+    online: 'Online', offline: 'Offline', unknown: 'Not heard', allStatus: 'All states', none: 'None', total: 'Devices',
+    neverSeen: 'never', importDevices: 'Import device register',
   },
   id: ID_EN,
   m: MOBILE_EN,
@@ -192,4 +222,24 @@ export function toggleLocale(): void {
   i18n.global.locale.value = next
   localStorage.setItem('cityloop.lang', next)
   document.documentElement.lang = next
+}
+
+const CJK = /[\u3000-\u9fff\uff00-\uffef“”]/
+const BILINGUAL = /^([\s\S]*[\u3000-\u9fff\uff00-\uffef“”][\s\S]*?)\s+([A-Za-z0-9][^\u3000-\u9fff]*)$/
+
+/** A server text written "中文 English" (titles of problems, older messages) in the chosen
+ * language; a text in one language only is returned as it is. */
+export function localText(text: string, lang: string = i18n.global.locale.value): string {
+  if (!text || !CJK.test(text)) return text
+  const m = BILINGUAL.exec(text)
+  if (!m) return text
+  return lang === 'en' ? m[2].trim() : m[1].trim()
+}
+
+/** A server problem's words: by its code where the console knows it (id.codes), else its
+ * title in the chosen language. */
+export function problemText(code: string, params: Record<string, unknown>, title: string): string {
+  const g = i18n.global as any
+  if (code && g.te(`id.codes.${code}`)) return g.t(`id.codes.${code}`, params)
+  return localText(title)
 }

@@ -2,7 +2,7 @@
 // Server problems carry a stable `code`; `codes` words them here in both languages.
 export const ID_ZH = {
   navAccount: '账号安全',
-  search: '搜索用户名或姓名', allRoles: '全部角色', allStates: '全部状态', activeOnly: '启用', disabledOnly: '已停用',
+  search: '搜索用户名、姓名、角色或部门', allRoles: '全部角色', allStates: '全部状态', activeOnly: '启用', disabledOnly: '已停用',
   actions: '操作', edit: '编辑', disable: '停用', enable: '启用', resetPassword: '重置密码', unlock: '解锁', reset2fa: '重置双因素',
   editUser: '编辑用户', importUsers: '批量导入', importHint: 'CSV（UTF-8 或 GB18030），第一行为列名：{cols}；有任何一行出错则全部不导入',
   temporary: '临时密码（只显示这一次，用户首次登录须修改）', imported: '已导入 {n} 个账号',
@@ -30,7 +30,7 @@ export const ID_ZH = {
 
 export const ID_EN: typeof ID_ZH = {
   navAccount: 'Account security',
-  search: 'Search username or name', allRoles: 'All roles', allStates: 'All states', activeOnly: 'Active', disabledOnly: 'Disabled',
+  search: 'Search username, name, role or department', allRoles: 'All roles', allStates: 'All states', activeOnly: 'Active', disabledOnly: 'Disabled',
   actions: 'Actions', edit: 'Edit', disable: 'Disable', enable: 'Enable', resetPassword: 'Reset password', unlock: 'Unlock', reset2fa: 'Reset 2FA',
   editUser: 'Edit user', importUsers: 'Bulk import', importHint: 'CSV (UTF-8 or GB18030), first line the columns: {cols}; one bad row and nothing is imported',
   temporary: 'Temporary password (shown once; changed at the first login)', imported: '{n} accounts imported',

@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'account', component: () => import('./pages/account/AccountPage.vue') },
       { path: 'admin/holidays', component: () => import('./pages/admin/HolidaysPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/knowledge', component: () => import('./pages/admin/KnowledgePage.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/sensing', component: () => import('./pages/admin/SensingPage.vue'), meta: { roles: ['admin', 'supervisor', 'dispatcher', 'leader'] } },
       { path: 'admin/jobs', component: () => import('./pages/admin/JobsPage.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/audit', component: () => import('./pages/admin/AuditLog.vue'), meta: { roles: ['auditor'] } },
       { path: 'notifications', component: () => import('./pages/NotificationsPage.vue'), meta: { roles: STAFF } },

@@ -147,7 +147,9 @@ def import_people(ctx: CityLoop, actor: Actor, rows: Sequence[Row]) -> dict[str,
     if rows:
         missing = [c for c in PEOPLE_COLUMNS if c not in rows[0][1]]
         for c in missing:
-            problems.append(ImportProblem(1, c, f"column '{c}' is missing"))
+            problems.append(
+                ImportProblem.of(1, c, "column_missing", column=c, found=list(rows[0][1]))
+            )
         if problems:
             raise ImportRejected(problems, "line")
     with ctx.uow() as uow:
@@ -161,20 +163,20 @@ def import_people(ctx: CityLoop, actor: Actor, rows: Sequence[Row]) -> dict[str,
             p = _check_person(line, v, grids, cfg.care_tags, users, problems, cipher)
             for f in PEOPLE_COLUMNS:
                 if not v.get(f, "").strip() and f != "unit":
-                    problems.append(ImportProblem(line, f, "required"))
+                    problems.append(ImportProblem.of(line, f, "required"))
             grid = v.get("grid_code", "")
             if grid and grid in grids and not access.may_edit(actor, grid):
-                problems.append(ImportProblem(line, "grid_code", "outside your jurisdiction"))
+                problems.append(ImportProblem.of(line, "grid_code", "outside_jurisdiction"))
             digest = p.get("id_hash")
             if digest:
                 if digest in seen_ids:
                     problems.append(
-                        ImportProblem(line, "id_number", f"same as line {seen_ids[digest]}")
+                        ImportProblem.of(line, "id_number", "id_repeats", first=seen_ids[digest])
                     )
                 seen_ids[digest] = line
             if p.get("user_id"):
                 if p["user_id"] in seen_users:
-                    problems.append(ImportProblem(line, "username", "account used twice"))
+                    problems.append(ImportProblem.of(line, "username", "account_twice"))
                 seen_users[p["user_id"]] = line
             parsed.append((line, v, p))
         known = set(
@@ -191,9 +193,9 @@ def import_people(ctx: CityLoop, actor: Actor, rows: Sequence[Row]) -> dict[str,
         )
         for line, _v, p in parsed:
             if p.get("id_hash") in known:
-                problems.append(ImportProblem(line, "id_number", "already registered"))
+                problems.append(ImportProblem.of(line, "id_number", "id_registered"))
             if p.get("user_id") in linked:
-                problems.append(ImportProblem(line, "username", "account already linked"))
+                problems.append(ImportProblem.of(line, "username", "account_linked"))
         if problems:
             raise ImportRejected(sorted(problems, key=lambda x: (x.row, x.field)), "line")
 
@@ -256,12 +258,12 @@ def _check_person(
     out: dict[str, Any] = {"gender": v.get("gender", ""), "birth_date": None}
     grid = v.get("grid_code", "")
     if grid and grid not in grids:
-        problems.append(ImportProblem(line, "grid_code", f"unknown unit grid {grid}"))
+        problems.append(ImportProblem.of(line, "grid_code", "unknown_grid", value=grid))
     idn = v.get("id_number", "").upper()
     if idn:
         why = id_problem(idn)
         if why:
-            problems.append(ImportProblem(line, "id_number", why))
+            problems.append(ImportProblem.of(line, "id_number", "resident_id", detail=why))
         else:
             out["id_number"] = idn
             out["birth_date"] = birth_date_of(idn)
@@ -270,19 +272,28 @@ def _check_person(
         try:
             out["birth_date"] = date.fromisoformat(v["birth_date"])
         except ValueError:
-            problems.append(ImportProblem(line, "birth_date", "not a date (YYYY-MM-DD)"))
+            problems.append(ImportProblem.of(line, "birth_date", "not_date", value=v["birth_date"]))
     phone = v.get("phone", "")
     if phone:
         why = phone_problem(phone)
         if why:
-            problems.append(ImportProblem(line, "phone", why))
+            problems.append(ImportProblem.of(line, "phone", "mobile_or_landline", value=phone))
         else:
             out["phone"] = phone
     residence = v.get("residence", "") or "registered"
     by_label = {label: key for key, label in RESIDENCE.items()}
     residence = by_label.get(residence, residence)
     if residence not in RESIDENCE:
-        problems.append(ImportProblem(line, "residence", f"one of {', '.join(RESIDENCE)}"))
+        problems.append(
+            ImportProblem.of(
+                line,
+                "residence",
+                "not_one_of",
+                value=residence,
+                what="residence",
+                choices=[f"{k}/{label}" for k, label in RESIDENCE.items()],
+            )
+        )
     out["residence"] = residence
     out["party_member"] = v.get("party_member", "").strip().lower() in _TRUE
     by_tag_label = {label: key for key, label in tags.items()}
@@ -291,13 +302,17 @@ def _check_person(
     for raw in filter(None, (t.strip() for t in raw_tags)):
         tag = by_tag_label.get(raw, raw)
         if tag not in tags:
-            problems.append(ImportProblem(line, "care_tags", f"unknown care tag '{raw}'"))
+            problems.append(
+                ImportProblem.of(
+                    line, "care_tags", "unknown_care_tag", value=raw, choices=list(tags.values())
+                )
+            )
         else:
             out["tags"].append(tag)
     username = v.get("username", "")
     if username:
         if username not in users:
-            problems.append(ImportProblem(line, "username", f"no user '{username}'"))
+            problems.append(ImportProblem.of(line, "username", "unknown_user", value=username))
         else:
             out["user_id"] = users[username]
     if out.get("id_number"):
@@ -316,15 +331,17 @@ def import_shops(ctx: CityLoop, actor: Actor, rows: Sequence[Row]) -> dict[str, 
         for line, v in rows:
             for f in SHOP_COLUMNS:
                 if not v.get(f, "").strip():
-                    problems.append(ImportProblem(line, f, "required"))
+                    problems.append(ImportProblem.of(line, f, "required"))
             grid = v.get("grid_code", "")
             if grid and grid not in grids:
-                problems.append(ImportProblem(line, "grid_code", f"unknown unit grid {grid}"))
+                problems.append(ImportProblem.of(line, "grid_code", "unknown_grid", value=grid))
             elif grid and not access.may_edit(actor, grid):
-                problems.append(ImportProblem(line, "grid_code", "outside your jurisdiction"))
+                problems.append(ImportProblem.of(line, "grid_code", "outside_jurisdiction"))
             phone = v.get("contact_phone", "")
             if phone and phone_problem(phone):
-                problems.append(ImportProblem(line, "contact_phone", phone_problem(phone) or ""))
+                problems.append(
+                    ImportProblem.of(line, "contact_phone", "mobile_or_landline", value=phone)
+                )
         if problems:
             raise ImportRejected(problems, "line")
         places = _Places(s)

@@ -24,7 +24,7 @@ def read_table(name: str, data: bytes) -> list[Row]:
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         except Exception as exc:  # openpyxl raises many kinds for a broken file
-            problem = ImportProblem(0, "file", f"not an Excel file: {exc}")
+            problem = ImportProblem.of(0, "file", "file_excel", detail=str(exc)[:200])
             raise ImportRejected([problem], "row") from exc
         rows = list(sheet.iter_rows(values_only=True))
         if not rows:
@@ -44,7 +44,7 @@ def read_table(name: str, data: bytes) -> list[Row]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportRejected([ImportProblem(0, "file", "not UTF-8 or GB18030 text")], "row")
+        raise ImportRejected([ImportProblem.of(0, "file", "file_encoding")], "line")
     return csv_records(text)[1]
 
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError } from './api'
+import { i18n, localText } from './i18n'
+
+describe('server texts in the chosen language', () => {
+  it('takes the half of a "中文 English" text', () => {
+    expect(localText('导入被拒绝 Import rejected', 'zh-CN')).toBe('导入被拒绝')
+    expect(localText('导入被拒绝 Import rejected', 'en')).toBe('Import rejected')
+    expect(localText('共 3 个问题，未导入任何数据 3 problem(s); nothing was imported', 'en')).toBe('3 problem(s); nothing was imported')
+    expect(localText('不能对自己的账号执行此操作 Not on your own account', 'zh-CN')).toBe('不能对自己的账号执行此操作')
+  })
+  it('leaves a text in one language, and English words inside Chinese, as they are', () => {
+    expect(localText('在 region_code 列填辖区编码', 'en')).toBe('在 region_code 列填辖区编码')
+    expect(localText('invalid field(s): phone', 'zh-CN')).toBe('invalid field(s): phone')
+  })
+  it('words an ApiError by its code, else by the chosen half of its title', () => {
+    i18n.global.locale.value = 'en'
+    expect(new ApiError(403, { title: '无权操作 Forbidden' }).title).toBe('Forbidden')
+    expect(new ApiError(403, { title: 'x', code: 'duties_own_account' }).title).toBe('Not on your own account')
+    i18n.global.locale.value = 'zh-CN'
+    expect(new ApiError(403, { title: '无权操作 Forbidden' }).title).toBe('无权操作')
+    expect(new ApiError(429, { title: 'x', code: 'rate_limited', params: { retry_after: 7 } }).title).toBe('请求过于频繁，请 7 秒后再试')
+  })
+})
+
+describe('every console message compiles in both languages', () => {
+  const leaves = (o: any, prefix = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? leaves(v, `${prefix}${k}.`) : [`${prefix}${k}`]))
+  it.each(['zh-CN', 'en'])('%s', (lang) => {
+    i18n.global.locale.value = lang as any
+    const messages = (i18n.global.messages.value as any)[lang]
+    const bad: string[] = []
+    for (const key of leaves(messages)) {
+      try {
+        const text = i18n.global.t(key, { n: 1, cols: 'a', u: 'x', v: 2, retry_after: 3 })
+        if (!text || text === key) bad.push(key)
+      } catch (e) {
+        bad.push(`${key}: ${e}`)
+      }
+    }
+    expect(bad).toEqual([])
+  })
+})
