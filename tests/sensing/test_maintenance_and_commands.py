@@ -130,8 +130,11 @@ def _at(s: float) -> timedelta:
     return timedelta(seconds=s)
 
 
-def test_battery_low_gets_its_own_order_beside_the_open_alarm(started: Rig) -> None:
-    started.ctx.settings.incident_linking = True
+def test_battery_low_gets_its_own_order_beside_the_open_alarm(
+    started: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Switched on for this test only: the settings outlive it.
+    monkeypatch.setattr(started.ctx.settings, "incident_linking", True)
     smoke = started.register("smoke-9", "smoke_detector")
     started.send(smoke, "event", at=T0, type="smoke_alarm", values={"smoke_db_m": 0.3})
     started.wait()
@@ -146,8 +149,11 @@ def test_battery_low_gets_its_own_order_beside_the_open_alarm(started: Rig) -> N
     assert [a for a, _ in alarm["events"]].count("link") == 0
 
 
-def test_an_alarm_never_joins_an_open_maintenance_order(started: Rig) -> None:
-    started.ctx.settings.incident_linking = True
+def test_an_alarm_never_joins_an_open_maintenance_order(
+    started: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Switched on for this test only: the settings outlive it.
+    monkeypatch.setattr(started.ctx.settings, "incident_linking", True)
     smoke = started.register("smoke-8", "smoke_detector")
     started.send(smoke, "event", at=T0, type="battery_low", values={"battery": 8})
     started.wait()
