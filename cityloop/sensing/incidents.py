@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -71,9 +72,8 @@ class IncidentOrders:
     stats: Stats
     # Alarms opened in the batch being written, announced once it commits (pipeline.py).
     _new_alarms: list[dict[str, Any]]
-
-    def _category_map(self, ref: Reference) -> dict[str, str]:
-        raise NotImplementedError
+    # The rule's category names → codes (the pipeline's, cached per reference version).
+    _category_map: Callable[[Reference], dict[str, str]]
 
     def _open_incident(self, session: Session, trig: Trigger) -> IncidentRow | None:
         return session.execute(
