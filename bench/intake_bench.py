@@ -7,7 +7,7 @@ is located in its grid, routed by the linkage list, dispatched with a working-da
 audited) from 16 concurrent keep-alive clients, and prints appeals/s with p50/p99 latency; then
 the same for bench/bare_app.py. The load generator runs on the same machine.
 
-    python bench/intake_bench.py [--count 20000] [--concurrency 16] [--workers 2]
+    python bench/intake_bench.py [--count 20000] [--concurrency 16] [--workers 3] [--redis URL]
 
 With `--database sqlite` the same load runs against the embedded default (a fresh SQLite file in
 a temporary data dir, the pragmas of cityloop/store/db.py); the bare endpoint is PostgreSQL-only
@@ -144,6 +144,13 @@ def main() -> None:
         help="also match each appeal against open orders (same-incident linking, the default in "
         "production), with varied real texts instead of templates",
     )
+    ap.add_argument(
+        "--redis",
+        metavar="URL",
+        default="",
+        help="shared state (sessions, rate limits, caches) and live events on this Redis "
+        "(e.g. redis://127.0.0.1:6379/9), as in a deployment of several machines",
+    )
     args = ap.parse_args()
 
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
@@ -203,6 +210,7 @@ def main() -> None:
             "CITYLOOP_DATA_DIR": data_dir,
             "CITYLOOP_LOG_LEVEL": "WARNING",
             "CITYLOOP_INCIDENT_LINKING": "true" if args.linking else "false",
+            "CITYLOOP_REDIS_URL": args.redis,
         },
     )
     try:
@@ -281,7 +289,8 @@ def report(
     print(
         f"\n{args.count} appeals, {args.concurrency} concurrent clients, "
         f"{args.workers} server workers, load generator on the same machine, "
-        f"same-incident linking {'on' if args.linking else 'off'}\n"
+        f"same-incident linking {'on' if args.linking else 'off'}, "
+        f"Redis {args.redis or 'off'}\n"
     )
     print(f"{'endpoint':<18}{'appeals/s':>11}{'p50 ms':>9}{'p99 ms':>9}  statuses")
     for name, r in results.items():

@@ -9,7 +9,7 @@
 A private Mosquitto (persistent sessions, no queue limit) runs on a free port for the run; the
 consumer is `python -m cityloop.sensing run` against a fresh database `sensing_bench`.
 
-    python bench/sensing_bench.py [--devices 2000] [--rate 2500] [--duration 60]
+    python bench/sensing_bench.py [--devices 2000] [--rate 2500] [--duration 60] [--redis URL]
 """
 
 from __future__ import annotations
@@ -100,9 +100,17 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--crash-duration", type=float, default=20.0)
     ap.add_argument("--incident-every", type=float, default=0.5)
+    ap.add_argument(
+        "--redis",
+        metavar="URL",
+        default="",
+        help="shared state and live events on this Redis (e.g. redis://127.0.0.1:6379/9), as "
+        "in a deployment of several machines",
+    )
     args = ap.parse_args()
 
     print(f"machine: {machine()}")
+    print(f"redis: {args.redis or 'none (in-process live events)'}")
     url = fresh_database()
     work = Path(tempfile.mkdtemp(prefix="sensing-bench-"))
     broker, port = start_broker(work)
@@ -113,6 +121,7 @@ def main() -> None:
         "CITYLOOP_MQTT_TENANT": TENANT,
         "CITYLOOP_MQTT_CLIENT_ID": "cityloop-bench",
         "CITYLOOP_SENSING_TICK_SECONDS": "5",
+        "CITYLOOP_REDIS_URL": args.redis,
     }
     os.environ.update(env)
     import cityloop.sensing.store  # noqa: F401

@@ -185,3 +185,26 @@ def test_postgresql_refuses_update_delete_and_truncate(client, users, ctx):
         assert conn.exec_driver_sql("DELETE FROM audit_log").rowcount >= 4
         with pytest.raises(DBAPIError, match="append-only"):
             conn.exec_driver_sql("UPDATE order_events SET note = 'x'")
+
+
+def test_records_older_than_tamper_evidence_are_sealed_as_found(client, users, ctx):
+    """Rows written before the chain existed carry no writer's seal: the first sealing seals
+    their content as found, and an edit after that is caught like any other."""
+    _history(client, users, ctx)
+    with ctx.engine.begin() as conn:
+        top = conn.execute(text("SELECT max(id) FROM order_events")).scalar_one()
+    _tamper(ctx, "UPDATE order_events SET mac = NULL")  # as the migration found them
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_chain_state (log, legacy_below, purged_seq) "
+                "VALUES ('order_events', :top, 0) "
+                "ON CONFLICT (log) DO UPDATE SET legacy_below = :top"
+            ),
+            {"top": top},
+        )
+    assert seal_all(ctx.engine)["order_events"] == len(_ids(ctx, "order_events"))
+    assert verify_all(ctx.engine)["order_events"].intact
+    first = _ids(ctx, "order_events")[0]
+    _tamper(ctx, "UPDATE order_events SET note = 'forged' WHERE id = :id", id=first)
+    assert not verify_all(ctx.engine)["order_events"].intact

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from cityloop.api.deps import Ctx, CurrentActor, OptionalActor, require_roles
+from cityloop.api.responses import model_json
 from cityloop.api.schemas import (
     MOBILE_OR_LANDLINE,
     AppealAccepted,
@@ -62,9 +63,7 @@ def _submitter(body: AppealCreate, actor: Actor | None) -> Actor:
     operation_id="createAppeal",
     responses={200: {"model": AppealAccepted, "description": "already received (same id)"}},
 )
-def create_appeal(
-    body: AppealCreate, ctx: Ctx, actor: OptionalActor, response: Response, request: Request
-) -> dict[str, Any]:
+def create_appeal(body: AppealCreate, ctx: Ctx, actor: OptionalActor, request: Request) -> Response:
     """Receive an appeal from any channel (诉求受理). The same (channel, external_id) answers
     200 with the appeal already received and creates nothing. Anonymous appeals are rate
     limited per address (429 with Retry-After)."""
@@ -94,11 +93,9 @@ def create_appeal(
     result = submit_appeal(ctx, data, submitter)
     if result.created and body.knowledge_id is not None:
         knowledge.count_use(ctx, body.knowledge_id)
-    if not result.created:
-        response.status_code = 200
-    else:
+    if result.created:
         metrics.APPEALS_RECEIVED.labels(body.channel).inc()
-    return _accepted(ctx, result)
+    return model_json(AppealAccepted, _accepted(ctx, result), 201 if result.created else 200)
 
 
 @router.post(
@@ -108,18 +105,18 @@ def create_appeal(
     operation_id="handleOnSpot",
     responses={200: {"model": OnSpotAccepted, "description": "already received (same id)"}},
 )
-def on_spot(
-    body: OnSpotCreate, ctx: Ctx, actor: CurrentActor, response: Response
-) -> dict[str, Any]:
+def on_spot(body: OnSpotCreate, ctx: Ctx, actor: CurrentActor) -> Response:
     """就地处置: a grid worker reports what they found on patrol and already dealt with; the
     order is received and closed in one step (at least one photo and a note of what was done),
     counted apart in the KPIs. Grid workers only (403 for every other role)."""
     result = handle_on_spot(ctx, _input(body, actor), body.handling_note, actor)
-    if not result.created:
-        response.status_code = 200
-    else:
+    if result.created:
         metrics.APPEALS_RECEIVED.labels(body.channel).inc()
-    return {**_accepted(ctx, result), "handled_on_spot": True}
+    return model_json(
+        OnSpotAccepted,
+        {**_accepted(ctx, result), "handled_on_spot": True},
+        201 if result.created else 200,
+    )
 
 
 def _input(body: AppealCreate, submitter: Actor) -> AppealInput:
