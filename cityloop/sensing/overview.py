@@ -17,7 +17,7 @@ from cityloop.services.context import CityLoop
 CITY_WIDE = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
 
 
-def _scope(actor: Actor) -> Any:
+def device_scope(actor: Actor) -> Any:
     """A clause on DeviceRow for what the actor may see (None: everything)."""
     if actor.role in CITY_WIDE:
         return None
@@ -32,7 +32,7 @@ def open_alarms(
     """Incidents not yet recovered or closed, newest first, with their device and order."""
     ref = ctx.reference.get()
     clauses = [IncidentRow.status == "open"]
-    scope = _scope(actor)
+    scope = device_scope(actor)
     if scope is not None:
         clauses.append(scope)
     with ctx.uow() as uow:
@@ -77,7 +77,7 @@ def open_alarms(
 def invalid_counts(ctx: CityLoop, actor: Actor, limit: int = 200) -> dict[str, Any]:
     """Refused messages by device and reason, the most frequent first. A supervisor sees only
     the counts of registered devices in their region."""
-    scope = _scope(actor)
+    scope = device_scope(actor)
     with ctx.uow() as uow:
         stmt = select(InvalidCountRow, DeviceRow.name, DeviceRow.grid_code).outerjoin(
             DeviceRow,
@@ -109,7 +109,7 @@ def status_counts(ctx: CityLoop, actor: Actor, offline_after: timedelta) -> dict
     """How many devices are online, offline and never heard from, in the actor's scope."""
     now = ctx.clock.now()
     cutoff = now - offline_after
-    scope = _scope(actor)
+    scope = device_scope(actor)
     where = [scope] if scope is not None else []
     with ctx.uow() as uow:
         rows = uow.session.execute(

@@ -198,10 +198,13 @@ def list_devices(
     grid: str | None = None,
     page: int = 1,
     page_size: int = 50,
+    scope: Any = None,
 ) -> dict[str, Any]:
+    """A page of devices; `scope` is the viewer's jurisdiction as a clause on DeviceRow
+    (sensing.overview.device_scope), None for the whole city."""
     now = ctx.clock.now()
     ref = ctx.reference.get()
-    clauses: list[Any] = []
+    clauses: list[Any] = [] if scope is None else [scope]
     if tenant:
         clauses.append(DeviceRow.tenant == tenant)
     if type:

@@ -69,7 +69,7 @@ def publisher_of(request: Request, cfg: Config) -> Publisher:
 def list_devices(
     ctx: Ctx,
     cfg: Config,
-    _: Any = require_roles(*VIEWERS),
+    actor: Actor = require_roles(*VIEWERS),
     tenant: str | None = None,
     type: str | None = None,
     status: Annotated[str | None, Query(pattern="^(online|offline|unknown)$")] = None,
@@ -77,7 +77,8 @@ def list_devices(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """Devices with their status (online / offline / unknown) and last-seen time."""
+    """Devices with their status (online / offline / unknown) and last-seen time, in the
+    viewer's jurisdiction (a supervisor's or grid worker's region; the city for the others)."""
     return registry.list_devices(
         ctx,
         timedelta(seconds=cfg.sensing_offline_after),
@@ -87,6 +88,7 @@ def list_devices(
         grid=grid,
         page=page,
         page_size=page_size,
+        scope=overview.device_scope(actor),
     )
 
 

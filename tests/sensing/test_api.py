@@ -54,6 +54,29 @@ def test_import_and_list_devices(api: TestClient, rig: Rig, users) -> None:
     assert api.get("/api/v1/sensing/devices", headers=users.headers("resident")).status_code == 403
 
 
+def test_device_list_is_scoped_to_the_viewers_jurisdiction(api: TestClient, rig: Rig, users):
+    """meter-1 stands in 河西 (west), cam-1 in 河东 (east): each street's supervisor and the
+    west grid worker see their own side only; the dispatcher sees both."""
+    r = api.post(
+        "/api/v1/sensing/devices/import",
+        headers=users.headers("admin"),
+        files={"file": ("d.csv", CSV.encode(), "text/csv")},
+    )
+    assert r.status_code == 200, r.text
+
+    def seen(who: str, **params: str) -> tuple[set[str], int]:
+        r = api.get("/api/v1/sensing/devices", headers=users.headers(who), params=params)
+        assert r.status_code == 200, r.text
+        return {d["device_id"] for d in r.json()["items"]}, r.json()["total"]
+
+    assert seen("dispatcher") == ({"meter-1", "cam-1"}, 2)
+    assert seen("sup_west") == ({"meter-1"}, 1)
+    assert seen("sup_east") == ({"cam-1"}, 1)
+    assert seen("grid_west") == ({"meter-1"}, 1)
+    # A filter cannot widen the scope: the west supervisor asking for the east grid gets nothing.
+    assert seen("sup_west", grid="990102002001001") == (set(), 0)
+
+
 def test_import_errors_name_line_and_field_and_import_nothing(api: TestClient, users) -> None:
     bad = (
         "device_id,type,lon,lat,owner\n"
