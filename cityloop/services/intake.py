@@ -137,13 +137,8 @@ def submit_appeal(ctx: CityLoop, data: AppealInput, actor: Actor) -> IntakeResul
             with ctx.uow() as uow:
                 save_draft(uow.session, draft)
                 uow.commit()
-    except (IntegrityError, AlreadyReceived):
-        # The unique (channel, external_id) key keeps a channel's id from being taken
-        # twice, also between concurrent requests: answer with the appeal already there.
-        existing = find_existing(ctx, data.channel, data.external_id) if data.external_id else None
-        if existing is not None:
-            return existing
-        raise
+    except (IntegrityError, AlreadyReceived) as refused:
+        return already_received(ctx, data, refused)
     log.info(
         "appeal received on %s, %s",
         data.channel.value,
@@ -501,6 +496,16 @@ def _columns(obj: Any, table: Any) -> dict[str, Any]:
 
 def _receipt_note(data: AppealInput) -> str:
     return f"渠道：{CHANNEL_LABELS[data.channel]}"
+
+
+def already_received(ctx: CityLoop, data: AppealInput, refused: Exception) -> IntakeResult:
+    """The answer to a write refused by the unique (channel, external_id) key, which keeps a
+    channel's id from being taken twice, also between concurrent requests: the appeal already
+    there. Any other refusal is raised again."""
+    existing = find_existing(ctx, data.channel, data.external_id) if data.external_id else None
+    if existing is None:
+        raise refused
+    return existing
 
 
 def find_existing(ctx: CityLoop, channel: Channel, external_id: str) -> IntakeResult | None:

@@ -20,8 +20,8 @@ from cityloop.services.context import CityLoop
 from cityloop.services.intake import (
     AppealInput,
     IntakeResult,
+    already_received,
     draft_appeal,
-    find_existing,
     save_draft,
 )
 from cityloop.store.fast_insert import AlreadyReceived
@@ -87,11 +87,8 @@ def handle_on_spot(ctx: CityLoop, data: AppealInput, note: str, actor: Actor) ->
                 {"order_id": draft.row.id, "grid_code": row.grid_code, "photos": photos},
             )
             uow.commit()
-    except (IntegrityError, AlreadyReceived):
-        existing = find_existing(ctx, data.channel, data.external_id) if data.external_id else None
-        if existing is not None:
-            return existing
-        raise
+    except (IntegrityError, AlreadyReceived) as refused:
+        return already_received(ctx, data, refused)
     log.info(
         "handled on the spot",
         extra={"ticket_no": draft.row.ticket_no, "order_id": draft.row.id},
