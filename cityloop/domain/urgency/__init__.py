@@ -172,21 +172,27 @@ def detect_urgency(text: str) -> tuple[Urgency, str | None]:
 
 def read_text(text: str) -> TextReading:
     """The danger the text shows now: the cues first, then the danger-words model where no
-    cue fired; failing both, the first near-miss and why it is one."""
+    cue fired (or only an urgent one: its life-safety head may raise it); failing both, the
+    first near-miss and why it is one."""
     read = read_text_rules(text)
-    if read.rank > _Rank.NORMAL:
+    if read.rank is _Rank.LIFE_SAFETY:
         return read
-    model = danger_words.shipped()
-    if model is None:
+    urgent_head, life_head = danger_words.shipped(), danger_words.shipped_life()
+    if urgent_head is None:
         return read
     norm = normalise(text)
     if mood.text_handled(norm) or mood.text_consumer(norm) or mood.text_drill(norm):
         return read
-    found = model.danger(norm)
+    life = life_head.danger(norm) if life_head is not None else None
+    if read.rank is _Rank.URGENT:
+        # The cue named the hazard; the model only says a life is at stake in it.
+        return TextReading(_Rank.LIFE_SAFETY, read.evidence, read.reason) if life else read
+    found = life or urgent_head.danger(norm)
     if found is None:
         return read
     _, start, end = found
-    return TextReading(_Rank.URGENT, text[start:end].strip()[:EVIDENCE_MAX], "danger_words")
+    rank = _Rank.LIFE_SAFETY if life else _Rank.URGENT
+    return TextReading(rank, text[start:end].strip()[:EVIDENCE_MAX], "danger_words")
 
 
 def read_text_rules(text: str) -> TextReading:
@@ -227,7 +233,21 @@ def read_text_rules(text: str) -> TextReading:
 
 
 # Smoke from a barbecue, a ritual or a field fire is a nuisance, not a danger to people.
-_BENIGN_SMOKE = ("烧烤", "烧纸", "焚烧", "秸秆", "做饭", "炒菜", "鞭炮", "演练", "烧香", "雾霾")
+_BENIGN_SMOKE = (
+    "烧烤",
+    "烧纸",
+    "焚烧",
+    "秸秆",
+    "做饭",
+    "炒菜",
+    "鞭炮",
+    "演练",
+    "烧香",
+    "雾霾",
+    "熏腊",
+    "熏肉",
+    "蚊香",
+)
 _INDOORS = (
     "楼道",
     "地下室",

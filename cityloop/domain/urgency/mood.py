@@ -25,7 +25,7 @@ NEGATION_RE = re.compile(r"(?:没有|没|未|不是|并非|并没有|无(?![法�
 # A fear, a condition or a precaution: the danger has not happened.
 HYPOTHESIS_RE = re.compile(
     r"万一|如果|要是|假如|假设|一旦|倘若|(?<![哪恐])怕|担心|害怕|生怕|以免|防止|预防|避免|以防|防范|"
-    r"会不会|可能会|容易|迟早|早晚会|哪天|下次|将来|以后(?![，。])|隐患|风险|建议"
+    r"会不会|可能会|容易|迟早|早晚会|哪天|有一天|有日|(?<![吃震])惊(?=有|会|怕)|下次|将来|以后(?![，。])|隐患|风险|建议"
 )
 # Inside the cue itself: "台风来了会倒在电线上".
 HYPOTHESIS_IN_CUE_RE = re.compile(r"会|可能|万一|如果|要是|担心|怕")
@@ -44,9 +44,11 @@ NOW_RE = re.compile(
 )
 _HANDLED = re.compile(
     r"(?<![没未不])(?<!没有)(?<!还没)"
-    r"(?:处理好|处理完|修好|修复了|扑灭|熄灭|灭了|救出|放出来|已经出来|已出来|解救|接好|补上|清理完|"
+    r"(?:处理好|处理完|修好|修复了|扑灭|(?<!灯)(?<!全部)熄灭|灭了|救出|放出来|已经出来|已出来|解救|接好|补上|清理完|"
     r"清理干净|拖走|排除了)"
-    r"|误报|虚惊一场|确认(?:无|没有)泄漏|人没事|没事了|已(?:经)?(?:解决|恢复|处置完)"
+    r"|误报|虚惊一场|确认(?:无|没有)泄漏|人没事|没事了|没得事|已(?:经)?(?:解决|恢复|处置完)"
+    r"|原来是[^，。！？]{0,10}(?:烤|熏|做饭|炒菜|烧烤|蒸|煮|烧纸|烧香)"
+    r"|(?:捞|救)(?:起来|上来)了|已经[^，。！？]{0,10}(?:换了|换好了|修了|处理了)"
 )
 _STILL = re.compile(
     r"还在|仍在|仍然|依然|继续|未完全|没有完全|还没灭|还是有|又(?:开始)?(?:冒|烧|漏)"
@@ -59,6 +61,8 @@ INQUIRY_RE = re.compile(
 _CONSUMER = re.compile(
     r"商家|退货|退款|售后|网购|不给退|拒绝退|质量问题|质量有问题|三包|维权|买的|购买的"
 )
+# "会着火", "电线老化会漏电": what would happen, said right before the danger.
+_WOULD = re.compile(r"(?<![开机社聚约学晚早])会$")
 _URGENTNOW_RE = re.compile(r"正在|还在|救命|快来|速来|赶紧|马上|立即|立刻")
 _PLANNED = re.compile(
     r"收到[^，。]{0,4}(?:通知|短信)|短信说|\d+点至|至次日|是否属实|计划|(?<!没有任何)(?<!没有)(?<!没)(?<!未)通知|将于|检修|预计|明天|明早|下周|周[一二三四五六日末]|本周|改造|安排|听说|要停"
@@ -111,7 +115,11 @@ def blocked(text: str, start: int, end: int, *, outage: bool) -> str | None:
     before = text[c0:start]
     if NEGATION_RE.search(text[max(c0, start - 4) : start]):
         return NEGATED
-    if HYPOTHESIS_RE.search(before) or HYPOTHESIS_IN_CUE_RE.search(text[start:end]):
+    if (
+        HYPOTHESIS_RE.search(before)
+        or HYPOTHESIS_IN_CUE_RE.search(text[start:end])
+        or _WOULD.search(before)
+    ):
         return HYPOTHETICAL
     clause = text[c0:c1]
     if INQUIRY_RE.search(clause):
