@@ -43,7 +43,17 @@ from _common import machine  # noqa: E402
 from cityloop.domain.urgency import read_text  # noqa: E402
 
 DATA = REPO / "bench" / "data"
-PARTS = ("tuning", "tuning2", "tuning3", "tuning4", "tuning5", "tuning6", "tuning7", "unseen")
+PARTS = (
+    "tuning",
+    "tuning2",
+    "tuning3",
+    "tuning4",
+    "tuning5",
+    "tuning6",
+    "tuning7",
+    "unseen",
+    "unseen4",
+)
 
 
 def load(part: str) -> list[dict[str, str]]:
