@@ -51,8 +51,9 @@ PARTS = (
     "tuning5",
     "tuning6",
     "tuning7",
+    "tuning8",
+    "tuning9",
     "unseen",
-    "unseen4",
 )
 
 

@@ -32,7 +32,17 @@ from cityloop.domain.urgency import mood, read_text_rules  # noqa: E402
 from cityloop.domain.urgency.danger_words import WEIGHTS, DangerWords, ngrams  # noqa: E402
 from cityloop.domain.urgency.text import normalise  # noqa: E402
 
-TUNING = ("tuning", "tuning2", "tuning3", "tuning4", "tuning5", "tuning6", "tuning7")
+TUNING = (
+    "tuning",
+    "tuning2",
+    "tuning3",
+    "tuning4",
+    "tuning5",
+    "tuning6",
+    "tuning7",
+    "tuning8",
+    "tuning9",
+)
 MAX_FALSE_ALARM = 0.02  # near-misses raised (to urgent or life safety), out of fold
 MAX_OVER_TRIAGE = 0.10  # urgent-only appeals the model raises to life safety, out of fold
 C = 10.0

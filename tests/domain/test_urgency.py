@@ -140,6 +140,10 @@ def test_every_row_of_every_tuning_part_is_judged_and_flagged_as_labelled() -> N
         ("电梯门开着下面是空的，我差一点就踩下去了", "lift_fault", True),
         ("小孩吃果冻卡主喉咙了，脸都憋紫了", "medical", True),
         ("全村停电一天一夜了 也没人来修", "mass_outage", False),
+        ("我个仔只脚卡咗喺扶手电梯条罅度，拎唔出嚟", "trapped", True),  # Cantonese
+        ("小区绿化带着了 火顺着风烧向车棚", "fire", True),
+        ("插座冒火花了，还好没着火", "electric_spark", True),  # a fire denied, sparks still
+        ("电梯停了，里面没人，但是电梯井里在冒烟", "smoke", True),  # trapped denied only
     ],
 )
 def test_wordings_from_the_later_tuning_parts(text: str, reason: str, life: bool) -> None:
@@ -158,6 +162,16 @@ def test_wordings_from_the_later_tuning_parts(text: str, reason: str, life: bool
         "闻到一股糊味 原来是楼下在烤红薯 没事",
         "那个落水的娃儿已经捞起来了，没得事，就是河边要装个栏杆",
         "不是着火哈，是隔壁在熏腊肉，烟大得很，喊他们莫在楼道熏",
+        "来电人称楼道里有烟味，上去看了是邻居在煮中药，没有着火，但烟太大影响大家。",  # denied
+        "燃气公司来测了没得漏气，就是那个表走得快",  # denied inside the cue's words
+        "电梯门打不开 里面没人 外面等着用",  # the model keeps quiet too
+        "要是哪天地震了 我们这个老楼肯定塌 有没有加固计划",  # a condition, then its consequence
+        "来电人反映附近工厂每天傍晚排放刺鼻气味，已持续一个月，希望环保部门检测。",  # chronic
+        "那个掉到沟里的老人家已经遭拉起来了，没得啥子事，就是那个沟要盖一下",
+        "老人找到了 在亲戚家 不用找了",
+        "垃圾站旁边的路面塌了个小坑 积水",
+        "被狗咬了打狂犬疫苗在哪里打",
+        "听到孩子考试成绩，我血压都上来了，差点晕过去",
     ],
 )
 def test_near_misses_from_the_later_tuning_parts_stay_calm(text: str) -> None:

@@ -8,6 +8,7 @@ decision names the caller's words that made it and a dispatcher can see why.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -181,7 +182,12 @@ def read_text(text: str) -> TextReading:
     if urgent_head is None:
         return read
     norm = normalise(text)
-    if mood.text_handled(norm) or mood.text_consumer(norm) or mood.text_drill(norm):
+    if (
+        mood.text_handled(norm)
+        or mood.text_consumer(norm)
+        or mood.text_drill(norm)
+        or mood.denies_any(norm)
+    ):
         return read
     life = life_head.danger(norm) if life_head is not None else None
     if read.rank is _Rank.URGENT:
@@ -214,6 +220,8 @@ def read_text_rules(text: str) -> TextReading:
                 if consumer
                 else mood.INQUIRY
                 if drill
+                else mood.NEGATED
+                if mood.denied(cue.hazard, norm)
                 else mood.blocked(norm, m.start(), m.end(), outage=cue.outage)
             )
             if why is None:
@@ -271,8 +279,14 @@ _INDOORS = (
 _FUMES = ("烟", "气味", "味道", "烧炭", "炭", "煤", "熏", "毒", "刺鼻", "气体", "燃气", "烤火")
 
 
+# A smell or a cough every day for a month is a nuisance to inspect, not a danger now.
+_CHRONIC = re.compile(r"每天|天天|每晚|每到|经常|老是|长期|持续|几个月|一个月|好久了")
+
+
 def _weak_holds(cue: Cue, text: str, found: list[tuple[Cue, int, int]]) -> bool:
     """A weak cue stands when the rest of the text makes the danger plain."""
+    if cue.hazard in ("smoke", "irritant", "symptoms") and _CHRONIC.search(text):
+        return False
     if cue.hazard == "smoke":
         return not any(w in text for w in _BENIGN_SMOKE) and any(w in text for w in _INDOORS)
     if cue.hazard == "irritant":
