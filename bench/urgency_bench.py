@@ -54,6 +54,7 @@ PARTS = (
     "tuning8",
     "tuning9",
     "unseen",
+    "unseen5",
 )
 
 
