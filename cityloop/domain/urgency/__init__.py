@@ -2,8 +2,9 @@
 
 Three sources, the highest wins: the operator's choice, the category's default urgency
 (the taxonomy carries one: 燃气泄漏, 电梯困人 …) and what the text says. The text is read by
-rules (cues.py for the dangers, mood.py for tense and mood) rather than a model, so that every
-decision names the caller's words that made it and a dispatcher can see why.
+rules first (cues.py for the dangers, mood.py for tense and mood), so that a decision names the
+caller's words that made it and a dispatcher can see why; the danger-words model
+(danger_words.py) reads behind them, for the wordings they miss.
 """
 
 from __future__ import annotations
