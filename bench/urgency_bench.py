@@ -2,15 +2,28 @@
 
 python bench/urgency_bench.py [--errors]
 
-Prints, for the tuning part and the unseen part separately: recall on urgent appeals (life
+Prints, for each tuning part and each unseen part separately: recall on urgent appeals (life
 safety and urgent), recall of the life-safety flag, and the false-alarm rate on the
-near-misses, with the machine. `--errors` lists the misses of the TUNING parts only: the unseen
-parts are for measuring, and their errors are not read while the rules are tuned.
+near-misses, with the machine and µs per text. `--errors` lists the misses, the life-safety
+appeals flagged only urgent (LIFE) and the false alarms of the TUNING parts only.
 
-tuning2 was written as a second unseen part and measured once (recall 0.723 with the cues of
-the day) before its errors were read and it joined the tuning; unseen3 was written after that,
-and its errors have not been read. The danger-words model (bench/urgency_train.py) learns from
-the tuning parts only.
+The process that keeps the unseen figures honest:
+1. An unseen part is written in one go, after the rules and the model it will measure are
+   committed, and is committed itself before the bench is first run on it.
+2. It is measured once; its figures are reported as they come. Its errors are never listed,
+   and no rule is changed in the same session after reading its figures.
+3. To improve, an unseen part that has been measured may be declared a tuning part (renamed
+   urgency_tuningN.csv, added to PARTS and to TUNING in urgency_train.py); only then are its
+   errors read. A fresh unseen part is then written by rule 1. Improvements aim at the
+   families the errors show (cues, mood, more tuning phrasings), never at single rows.
+4. The danger-words model (bench/urgency_train.py) learns from the tuning parts only; its
+   thresholds come from cross-validation on them.
+
+History: tuning2 (written as a second unseen part, measured once at recall 0.723), unseen3
+(measured once at 0.883, life safety 0.733; now urgency_tuning4.csv) and unseen4 (measured once
+at 0.908, false alarms 0.074; now urgency_tuning8.csv) joined the tuning this way; tuning5-7
+and tuning9 were written as tuning, each measured once before it was tuned on (see
+docs/EVALUATION.md §7). `unseen` (written before any rule) and `unseen5` are unseen.
 """
 
 from __future__ import annotations
@@ -31,7 +44,19 @@ from _common import machine  # noqa: E402
 from cityloop.domain.urgency import read_text  # noqa: E402
 
 DATA = REPO / "bench" / "data"
-PARTS = ("tuning", "tuning2", "tuning3", "unseen", "unseen3")
+PARTS = (
+    "tuning",
+    "tuning2",
+    "tuning3",
+    "tuning4",
+    "tuning5",
+    "tuning6",
+    "tuning7",
+    "tuning8",
+    "tuning9",
+    "unseen",
+    "unseen5",
+)
 
 
 def load(part: str) -> list[dict[str, str]]:
@@ -45,6 +70,7 @@ def evaluate(rows: list[dict[str, str]]) -> dict[str, object]:
     calm = [r for r in rows if r["label"] == "normal"]
     misses, alarms, life_misses = [], [], []
     false_by_kind: Counter[str] = Counter()
+    read_text("预热")  # load the shipped weights outside the timing
     started = time.perf_counter()
     for r in rows:
         read = read_text(r["text"])
@@ -65,6 +91,7 @@ def evaluate(rows: list[dict[str, str]]) -> dict[str, object]:
         "life_recall": 1 - len(life_misses) / max(1, len(life)),
         "false_alarm": len(alarms) / max(1, len(calm)),
         "misses": misses,
+        "life_misses": life_misses,
         "alarms": alarms,
         "false_by_kind": false_by_kind,
         "per_text_us": per_text_us,
@@ -95,10 +122,22 @@ def main() -> None:
         "life = life-safety appeals flagged life-safety; "
         "false alarms = near-misses judged urgent / near-misses"
     )
+    # Counts only (no rows): which reader raised the false alarms, unseen parts included.
+    for part, res in results.items():
+        alarms = res["alarms"]
+        if alarms:
+            n = len(alarms)  # type: ignore[arg-type]
+            by_model = sum(read.reason == "danger_words" for _, read in alarms)  # type: ignore[attr-defined]
+            print(f"{part}: false alarms by the cues {n - by_model}, by the model {by_model}")
     for part in (p for p in PARTS if p.startswith("tuning")) if args.errors else ():
         res = results[part]
         for r, read in res["misses"]:  # type: ignore[attr-defined]
             print(f"MISS  {r['id']} [{r['kind']}] {r['text']}  ({read.reason}: {read.evidence})")
+        for r, read in res["life_misses"]:  # type: ignore[attr-defined]
+            if read.urgent:  # an outright miss is listed above
+                print(
+                    f"LIFE  {r['id']} [{r['kind']}] {r['text']}  ({read.reason}: {read.evidence})"
+                )
         for r, read in res["alarms"]:  # type: ignore[attr-defined]
             print(f"ALARM {r['id']} [{r['kind']}] {r['text']}  ({read.reason}: {read.evidence})")
 

@@ -66,3 +66,51 @@ def test_every_reason_code_has_a_console_label() -> None:
     codes = {c.hazard for c in CUES} | {"danger_words"}
     codes |= {getattr(mood, n) for n in ("NEGATED", "HYPOTHETICAL", "PAST", "HANDLED", "INQUIRY")}
     assert codes - labelled == set()
+
+
+def test_the_life_safety_head_ships_with_its_own_threshold() -> None:
+    urgent, life = danger_words.shipped(), danger_words.shipped_life()
+    assert urgent is not None and life is not None
+    assert 0.3 <= life.threshold < 0.96
+    assert life.weights != urgent.weights
+
+
+def test_a_long_rambling_sentence_is_read_in_windows_of_a_few_clauses() -> None:
+    model, _, _ = trained()
+    calm = "我跟你说我们这个小区物业就不怎么管，垃圾也堆在楼道，停车也乱，"
+    text = calm + "今天老人晕过去了叫不醒，" + calm
+    assert len(text) > danger_words.LONG_SENTENCE
+    whole_only = DangerWords(model.weights, model.intercept, model.probability(text))
+    found = whole_only.danger(text)  # the whole sentence's score does not pass; a window does
+    assert found is not None
+    _, start, end = found
+    assert "叫不醒" in text[start:end] and end - start < len(text)
+    feared = calm + "万一老人晕过去了叫不醒，" + calm
+    assert whole_only.danger(feared) is None  # every window holding the clause holds 万一
+
+
+class _Head:
+    """A stand-in head: fires on the sentence that holds its word."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def danger(self, text: str) -> tuple[float, int, int] | None:
+        at = text.find(self.word)
+        return None if at < 0 else (0.99, at, at + len(self.word))
+
+
+def test_the_life_head_raises_an_urgent_cue_or_a_quiet_text_to_life_safety(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(danger_words, "shipped", lambda: _Head("没有的词"))
+    monkeypatch.setattr(danger_words, "shipped_life", lambda: _Head("老人"))
+    manhole = "井盖被偷了，有个老人在旁边转悠"
+    assert read_text_rules(manhole).urgent and not read_text_rules(manhole).life_safety
+    raised = read_text(manhole)
+    assert raised.life_safety and raised.reason == "manhole_open"  # the cue still names it
+    quiet = "楼下有个老人"
+    read = read_text(quiet)
+    assert read.life_safety and read.reason == "danger_words" and read.evidence == "老人"
+    handled = "井盖被偷了，有个老人在旁边，现在已经补上了"
+    assert not read_text(handled).life_safety  # a handled matter is not raised

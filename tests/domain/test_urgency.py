@@ -1,6 +1,6 @@
-"""Urgency from three sources and the text's danger cues, on the tuning part of the set.
+"""Urgency from three sources and the text's danger cues, on the tuning parts of the set.
 
-The unseen part (bench/data/urgency_unseen.csv) is measured by bench/urgency_bench.py only.
+The unseen parts (bench/data/urgency_unseen*.csv) are measured by bench/urgency_bench.py only.
 """
 
 from __future__ import annotations
@@ -108,6 +108,75 @@ def test_every_tuning_row_is_judged_as_labelled() -> None:
         if (assess_urgency(r["text"]).level is Urgency.URGENT) != (r["label"] != "normal")
     ]
     assert wrong == []
+
+
+def _all_tuning() -> list[dict[str, str]]:
+    rows = []
+    for path in sorted(TUNING.parent.glob("urgency_tuning*.csv")):
+        with path.open(encoding="utf-8") as f:
+            rows += list(csv.DictReader(f))
+    return rows
+
+
+def test_every_row_of_every_tuning_part_is_judged_and_flagged_as_labelled() -> None:
+    rows = _all_tuning()
+    assert len(rows) > 1000
+    judged = {r["id"]: (r["label"], assess_urgency(r["text"])) for r in rows}
+    wrong_level = [i for i, (lab, a) in judged.items() if a.urgent != (lab != "normal")]
+    unflagged = [i for i, (lab, a) in judged.items() if lab == "life_safety" and not a.life_safety]
+    assert (wrong_level, unflagged) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "life"),
+    [
+        ("楼上燃起味好重，窗户都没开，敲门也没人", "gas_leak", True),  # typo 燃起味
+        ("家里rq味很重 不敢开灯", "gas_leak", True),  # pinyin shorthand
+        ("路口有个井没有盖子", "manhole_open", False),
+        ("人行道的井该没了，晚上看不见", "manhole_open", False),
+        ("来电人反映隧道里的照明灯全部熄灭，车辆只能开着大灯摸黑走。", "road_hazard", False),
+        ("那个路口的红绿灯好几天都不得亮，车子乱窜", "road_hazard", False),
+        ("有陌生男子连续几天在女生宿舍楼下蹲守，还跟着学生走。", "threat", False),
+        ("电梯门开着下面是空的，我差一点就踩下去了", "lift_fault", True),
+        ("小孩吃果冻卡主喉咙了，脸都憋紫了", "medical", True),
+        ("全村停电一天一夜了 也没人来修", "mass_outage", False),
+        ("我个仔只脚卡咗喺扶手电梯条罅度，拎唔出嚟", "trapped", True),  # Cantonese
+        ("小区绿化带着了 火顺着风烧向车棚", "fire", True),
+        ("插座冒火花了，还好没着火", "electric_spark", True),  # a fire denied, sparks still
+        ("电梯停了，里面没人，但是电梯井里在冒烟", "smoke", True),  # trapped denied only
+    ],
+)
+def test_wordings_from_the_later_tuning_parts(text: str, reason: str, life: bool) -> None:
+    a = assess_urgency(text)
+    assert a.level is Urgency.URGENT and a.reason == reason and a.life_safety is life
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没得人受伤哈，就是树枝掉下来把车棚砸了个洞，喊人来收拾一下",  # 掉下来 is not 掉进
+        "啲电线好乱，惊有日会着火",  # Cantonese 惊: feared
+        "电线老化了会着火的，建议换一下",  # 会: what would happen
+        "天天加班 人都快要炸了",
+        "那个窗口的人态度差得很，把我气得冒烟",
+        "闻到一股糊味 原来是楼下在烤红薯 没事",
+        "那个落水的娃儿已经捞起来了，没得事，就是河边要装个栏杆",
+        "不是着火哈，是隔壁在熏腊肉，烟大得很，喊他们莫在楼道熏",
+        "来电人称楼道里有烟味，上去看了是邻居在煮中药，没有着火，但烟太大影响大家。",  # denied
+        "燃气公司来测了没得漏气，就是那个表走得快",  # denied inside the cue's words
+        "电梯门打不开 里面没人 外面等着用",  # the model keeps quiet too
+        "要是哪天地震了 我们这个老楼肯定塌 有没有加固计划",  # a condition, then its consequence
+        "来电人反映附近工厂每天傍晚排放刺鼻气味，已持续一个月，希望环保部门检测。",  # chronic
+        "那个掉到沟里的老人家已经遭拉起来了，没得啥子事，就是那个沟要盖一下",
+        "老人找到了 在亲戚家 不用找了",
+        "垃圾站旁边的路面塌了个小坑 积水",
+        "被狗咬了打狂犬疫苗在哪里打",
+        "听到孩子考试成绩，我血压都上来了，差点晕过去",
+    ],
+)
+def test_near_misses_from_the_later_tuning_parts_stay_calm(text: str) -> None:
+    a = assess_urgency(text)
+    assert a.level is Urgency.NORMAL and not a.life_safety, a
 
 
 def test_the_highest_source_wins() -> None:

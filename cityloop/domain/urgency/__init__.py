@@ -2,12 +2,14 @@
 
 Three sources, the highest wins: the operator's choice, the category's default urgency
 (the taxonomy carries one: 燃气泄漏, 电梯困人 …) and what the text says. The text is read by
-rules (cues.py for the dangers, mood.py for tense and mood) rather than a model, so that every
-decision names the caller's words that made it and a dispatcher can see why.
+rules first (cues.py for the dangers, mood.py for tense and mood), so that a decision names the
+caller's words that made it and a dispatcher can see why; the danger-words model
+(danger_words.py) reads behind them, for the wordings they miss.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -172,21 +174,32 @@ def detect_urgency(text: str) -> tuple[Urgency, str | None]:
 
 def read_text(text: str) -> TextReading:
     """The danger the text shows now: the cues first, then the danger-words model where no
-    cue fired; failing both, the first near-miss and why it is one."""
+    cue fired (or only an urgent one: its life-safety head may raise it); failing both, the
+    first near-miss and why it is one."""
     read = read_text_rules(text)
-    if read.rank > _Rank.NORMAL:
+    if read.rank is _Rank.LIFE_SAFETY:
         return read
-    model = danger_words.shipped()
-    if model is None:
+    urgent_head, life_head = danger_words.shipped(), danger_words.shipped_life()
+    if urgent_head is None:
         return read
     norm = normalise(text)
-    if mood.text_handled(norm) or mood.text_consumer(norm) or mood.text_drill(norm):
+    if (
+        mood.text_handled(norm)
+        or mood.text_consumer(norm)
+        or mood.text_drill(norm)
+        or mood.denies_any(norm)
+    ):
         return read
-    found = model.danger(norm)
+    life = life_head.danger(norm) if life_head is not None else None
+    if read.rank is _Rank.URGENT:
+        # The cue named the hazard; the model only says a life is at stake in it.
+        return TextReading(_Rank.LIFE_SAFETY, read.evidence, read.reason) if life else read
+    found = life or urgent_head.danger(norm)
     if found is None:
         return read
     _, start, end = found
-    return TextReading(_Rank.URGENT, text[start:end].strip()[:EVIDENCE_MAX], "danger_words")
+    rank = _Rank.LIFE_SAFETY if life else _Rank.URGENT
+    return TextReading(rank, text[start:end].strip()[:EVIDENCE_MAX], "danger_words")
 
 
 def read_text_rules(text: str) -> TextReading:
@@ -208,6 +221,8 @@ def read_text_rules(text: str) -> TextReading:
                 if consumer
                 else mood.INQUIRY
                 if drill
+                else mood.NEGATED
+                if mood.denied(cue.hazard, norm)
                 else mood.blocked(norm, m.start(), m.end(), outage=cue.outage)
             )
             if why is None:
@@ -227,7 +242,21 @@ def read_text_rules(text: str) -> TextReading:
 
 
 # Smoke from a barbecue, a ritual or a field fire is a nuisance, not a danger to people.
-_BENIGN_SMOKE = ("烧烤", "烧纸", "焚烧", "秸秆", "做饭", "炒菜", "鞭炮", "演练", "烧香", "雾霾")
+_BENIGN_SMOKE = (
+    "烧烤",
+    "烧纸",
+    "焚烧",
+    "秸秆",
+    "做饭",
+    "炒菜",
+    "鞭炮",
+    "演练",
+    "烧香",
+    "雾霾",
+    "熏腊",
+    "熏肉",
+    "蚊香",
+)
 _INDOORS = (
     "楼道",
     "地下室",
@@ -251,8 +280,14 @@ _INDOORS = (
 _FUMES = ("烟", "气味", "味道", "烧炭", "炭", "煤", "熏", "毒", "刺鼻", "气体", "燃气", "烤火")
 
 
+# A smell or a cough every day for a month is a nuisance to inspect, not a danger now.
+_CHRONIC = re.compile(r"每天|天天|每晚|每到|经常|老是|长期|持续|几个月|一个月|好久了")
+
+
 def _weak_holds(cue: Cue, text: str, found: list[tuple[Cue, int, int]]) -> bool:
     """A weak cue stands when the rest of the text makes the danger plain."""
+    if cue.hazard in ("smoke", "irritant", "symptoms") and _CHRONIC.search(text):
+        return False
     if cue.hazard == "smoke":
         return not any(w in text for w in _BENIGN_SMOKE) and any(w in text for w in _INDOORS)
     if cue.hazard == "irritant":

@@ -1,12 +1,15 @@
-"""The second reader of danger: a linear model over character n-grams, for the phrasings the
+"""The second reader of danger: linear models over character n-grams, for the phrasings the
 cues do not know ("晕过去了，怎么叫都叫不醒", "屋头还有人").
 
-The cues name a hazard and are exact; this model only catches what they miss, so it speaks
-only when no cue fired, and only about a sentence that mood.py does not set aside (past,
+Two heads share the analyzer: the urgent head (urgent or life safety vs calm) and the
+life-safety head (life safety vs the rest), each with its own threshold. The cues name a
+hazard and are exact; the model only adds what they miss: it raises to urgent or life safety
+where no cue fired, and to life safety where only an urgent cue fired, and it speaks only
+about a sentence (or a few clauses of a long one) that mood.py does not set aside (past,
 feared, denied, asked about). Its weights are data (data/danger_words.json, written by
 bench/urgency_train.py from the tuning parts of bench/data); scoring is plain Python, the
 same arithmetic as the TF-IDF + logistic regression it was trained as, so the domain stays
-free of the learning library and a text costs tens of microseconds.
+free of the learning library and a text costs a few hundred microseconds at most.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from cityloop.domain.urgency import mood
 WEIGHTS = Path(__file__).with_name("data") / "danger_words.json"
 NGRAMS = (1, 3)
 _SENTENCE = re.compile(r"[^。！？!?\n]+")
+_CLAUSE = re.compile(r"[^，,；;\s]+")
+# A rambling call is often one long sentence of commas with the danger in its middle: such a
+# sentence is also read as windows of a few clauses, the length of the texts trained on.
+LONG_SENTENCE = 30
+WINDOW_CLAUSES = 3
 
 
 def ngrams(text: str) -> list[str]:
@@ -66,10 +74,23 @@ class DangerWords:
             p = self.probability(m.group())
             if len(sentences) > 1:
                 p = min(p, whole)
-            if p <= self.threshold or _set_aside(m.group()):
-                continue
-            if best is None or p > best[0]:
+            if p > self.threshold and not _set_aside(m.group()) and (best is None or p > best[0]):
                 best = (p, m.start(), m.end())
+            if len(m.group()) > LONG_SENTENCE:
+                found = self._window(norm_text, m.start(), m.end())
+                if found is not None and (best is None or found[0] > best[0]):
+                    best = found
+        return best
+
+    def _window(self, text: str, start: int, end: int) -> tuple[float, int, int] | None:
+        clauses = list(_CLAUSE.finditer(text, start, end))
+        best: tuple[float, int, int] | None = None
+        for i in range(len(clauses)):
+            w0, w1 = clauses[i].start(), clauses[min(i + WINDOW_CLAUSES, len(clauses)) - 1].end()
+            window = text[w0:w1]
+            p = self.probability(window)
+            if p > self.threshold and not _set_aside(window) and (best is None or p > best[0]):
+                best = (p, w0, w1)
         return best
 
 
@@ -94,8 +115,25 @@ def from_json(doc: dict[str, object]) -> DangerWords:
 
 
 @lru_cache(maxsize=1)
-def shipped() -> DangerWords | None:
-    """The model shipped with the package; None when the file is absent (rules alone)."""
+def _shipped_doc() -> dict[str, object] | None:
     if not WEIGHTS.exists():
         return None
-    return from_json(json.loads(WEIGHTS.read_text(encoding="utf-8")))
+    doc = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict)
+    return doc
+
+
+@lru_cache(maxsize=1)
+def shipped() -> DangerWords | None:
+    """The urgent head shipped with the package; None when the file is absent (rules alone)."""
+    doc = _shipped_doc()
+    return None if doc is None else from_json(doc)
+
+
+@lru_cache(maxsize=1)
+def shipped_life() -> DangerWords | None:
+    """The life-safety head shipped with the package; None when absent."""
+    doc = _shipped_doc()
+    if doc is None or not isinstance(doc.get("life"), dict):
+        return None
+    return from_json(doc["life"])  # type: ignore[arg-type]

@@ -30,6 +30,11 @@ _TYPOS: tuple[tuple[str, str], ...] = (
     (r"拌了一跤", "绊了一跤"),
     (r"[踏蹋]陷", "塌陷"),
     (r"困主", "困住"),
+    (r"卡主", "卡住"),
+    (r"rq(?=味|气|管|泄|漏|灶|表|费|公司|报警)", "燃气"),
+    (r"井该(?=没|不见|丢|被|坏|碎|掀|盖)", "井盖"),
+    (r"燃起(?=味)", "燃气"),
+    (r"被所在", "被锁在"),
     (r"关主", "关住"),
     (r"红路灯", "红绿灯"),
     (r"井改", "井盖"),
@@ -38,6 +43,12 @@ _TYPOS: tuple[tuple[str, str], ...] = (
     (r"触点(?=了|啦)", "触电"),
 )
 _TYPO_RES = tuple((re.compile(p), r) for p, r in _TYPOS)
+
+# Cantonese written as spoken (粤语口语字), one character for one, so the cues read it:
+# 跌咗 → 跌了, 唔 → 不, 拎唔出嚟 → 拎不出来, 喺 → 在, 冇 → 没.
+_CANTONESE = str.maketrans(
+    {"咗": "了", "唔": "不", "嚟": "来", "喺": "在", "冇": "没", "佢": "他", "嘅": "的"}
+)
 
 # Figures of speech and everyday words that contain a danger word but name no danger.
 _FIGURES = re.compile(
@@ -54,9 +65,12 @@ _FIGURES = re.compile(
             r"一肚子火",
             r"发火",
             r"恼火",
-            r"炸锅",
+            r"炸开?了?锅",
+            r"(?:差点|差一点|险些)[^，。！？\s]{0,2}(?:晕过去|昏过去|气死|吓死|急死)",
             r"(?<![煤燃])气炸",
-            r"(?:群|头|脑袋|肺)[^，。！？\s]{0,4}炸",
+            r"(?:群|头|脑袋|肺|心)[^，。！？\s]{0,4}炸",
+            r"人都快?要?炸",
+            r"气得?[^，。！？\s]{0,2}冒烟",
             r"要了?老?命",
             r"困扰",
             r"困在[^，。！？\s]{0,10}(?:问题|事情|事|手续|纠纷|流程)",
@@ -83,7 +97,7 @@ def normalise(text: str) -> str:
     for c in text:
         n = unicodedata.normalize("NFKC", c)
         chars.append(n.lower() if len(n) == 1 else c)
-    out = "".join(chars)
+    out = "".join(chars).translate(_CANTONESE)
     for pattern, replacement in _TYPO_RES:
         out = pattern.sub(replacement, out)
     return _FIGURES.sub(lambda m: MASK * len(m.group(0)), out)

@@ -47,6 +47,7 @@ const REASONS: Labels = {
   main_burst: ['爆管或污水倒灌', 'burst main or sewage flood'],
   road_hazard: ['道路危险', 'road hazard'],
   animal_attack: ['动物伤人', 'animal attack'],
+  threat: ['人身威胁（尾随、蹲守）', 'someone followed or watched'],
   cold_home: ['严寒停暖', 'no heating in a freeze'],
   water_source: ['水源污染', 'water source polluted'],
   irritant: ['刺激性气味', 'irritant fumes'],
