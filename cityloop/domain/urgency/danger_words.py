@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,18 +47,21 @@ class DangerWords:
     threshold: float  # chosen on the tuning parts by cross-validation, never on unseen text
 
     def probability(self, text: str) -> float:
-        counts: dict[str, int] = {}
-        for g in ngrams(text):
-            if g in self.weights:
-                counts[g] = counts.get(g, 0) + 1
-        if not counts:
-            return 1 / (1 + math.exp(-self.intercept))
+        # Counted in C (Counter), and the logarithm only for an n-gram seen twice or more:
+        # the model is read several times per appeal (sentences, windows, two heads).
+        weights = self.weights
         dot = norm = 0.0
-        for g, tf in counts.items():
-            idf, coef = self.weights[g]
-            v = (1 + math.log(tf)) * idf
-            dot += coef * v
+        hit = False
+        for g, tf in Counter(ngrams(text)).items():
+            w = weights.get(g)
+            if w is None:
+                continue
+            hit = True
+            v = w[0] if tf == 1 else (1 + math.log(tf)) * w[0]
+            dot += w[1] * v
             norm += v * v
+        if not hit:
+            return 1 / (1 + math.exp(-self.intercept))
         z = dot / math.sqrt(norm) + self.intercept
         return 1 / (1 + math.exp(-z))
 
