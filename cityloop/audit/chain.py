@@ -86,7 +86,7 @@ def seal_log(engine: Engine, target: Log, batch: int = SEAL_BATCH) -> int:
                 if mac is None and r["id"] <= state.legacy_below:
                     # Written before tamper evidence existed: sealed as found.
                     whole = conn.execute(select(table).where(table.c.id == r["id"])).mappings()
-                    mac = seal(k.key, k.algorithm, content(target, whole.one()))
+                    mac = seal(k.key, k.algorithm, content(target, dict(whole.one())))
                 seq += 1
                 chained = link(
                     k.key, k.algorithm, previous, seq, r["id"], anchor_of(target, r), mac or ""
