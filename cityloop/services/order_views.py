@@ -3,6 +3,7 @@ step timers, and unmasking callers' contact details (audited)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -256,7 +257,9 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
                 "return_count": row.return_count,
                 "merged_into": row.merged_into,
                 "cancel_reason": row.cancel_reason,
-                "routing": row.routing,
+                # The routing explanation quotes the caller's words (the urgent phrase, the
+                # model's evidence): masked like every other free text.
+                "routing": row.routing if unmasked else _masked(row.routing, text),
                 "assignments": [
                     {
                         "department_code": a.department_code,
@@ -281,6 +284,17 @@ def get_order(ctx: CityLoop, order_id: int, actor: Actor, audit: bool = True) ->
             add_audit(session, actor, "read_personal_data", row.ticket_no, {"order_id": row.id})
             uow.commit()
     return detail
+
+
+def _masked(value: Any, text: Callable[[str | None], str | None]) -> Any:
+    """Every string inside a JSON value passed through the free-text mask."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, dict):
+        return {k: _masked(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, text) for v in value]
+    return value
 
 
 def reveal(ctx: CityLoop, order_id: int, actor: Actor, reason: str) -> list[dict[str, Any]]:

@@ -114,3 +114,16 @@ def test_the_life_head_raises_an_urgent_cue_or_a_quiet_text_to_life_safety(
     assert read.life_safety and read.reason == "danger_words" and read.evidence == "老人"
     handled = "井盖被偷了，有个老人在旁边，现在已经补上了"
     assert not read_text(handled).life_safety  # a handled matter is not raised
+
+
+def test_phone_and_id_numbers_are_no_evidence_of_danger() -> None:
+    """Their digits spell 110/119/120 by chance: a routine call that gives a phone and an ID
+    number stays routine, while the emergency numbers themselves still count."""
+    assert ngrams("电话13987654321好") == ["电", "话", "好", "电话"]
+    assert "120" in ngrams("快打120")
+    for text in (
+        "东区标记：路灯不亮，我是欧阳娜娜，电话13987654321，身份证11010519491231002X。",
+        "我是王芳，电话13900001111，身份证110105194912310021，小区门口垃圾没人清运。",
+    ):
+        read = read_text(text)
+        assert not read.urgent and not read.life_safety, (text, read)
