@@ -44,6 +44,7 @@ from _common import machine  # noqa: E402
 from cityloop.domain.urgency import read_text  # noqa: E402
 
 DATA = REPO / "bench" / "data"
+TEDDY = REPO.parent / "shared" / "data" / "teddy2020" / "messages_labeled.csv"
 PARTS = (
     "tuning",
     "tuning2",
@@ -98,6 +99,28 @@ def evaluate(rows: list[dict[str, str]]) -> dict[str, object]:
     }
 
 
+def real_letters() -> None:
+    """How often real citizens' letters are flagged: the shared teddy2020 messages (a city
+    message board, unlabelled for urgency and nearly all routine). Not a false-alarm rate,
+    but a rise here is one: uncapped clause windows once flagged a third of these letters."""
+    if not TEDDY.exists():
+        print(f"real letters: skipped ({TEDDY} is absent)")
+        return
+    with TEDDY.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    life = urgent = model = 0
+    for r in rows:
+        read = read_text(f"{r.get('title') or ''}。{r.get('body') or ''}"[:2000])
+        life += read.life_safety
+        urgent += read.urgent and not read.life_safety
+        model += read.urgent and read.reason == "danger_words"
+    n = len(rows)
+    print(
+        f"real letters (teddy2020, {n}): flagged life safety {life / n:.1%}, urgent "
+        f"{urgent / n:.1%}; raised by the model {model / n:.1%}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--errors", action="store_true", help="list the tuning part's errors")
@@ -129,6 +152,7 @@ def main() -> None:
             n = len(alarms)  # type: ignore[arg-type]
             by_model = sum(read.reason == "danger_words" for _, read in alarms)  # type: ignore[attr-defined]
             print(f"{part}: false alarms by the cues {n - by_model}, by the model {by_model}")
+    real_letters()
     for part in (p for p in PARTS if p.startswith("tuning")) if args.errors else ():
         res = results[part]
         for r, read in res["misses"]:  # type: ignore[attr-defined]

@@ -196,7 +196,10 @@ def draft_appeal(
     # Highest of the operator's choice, the category's default and the text (a replay keeps
     # the urgency it records); raised again below if the model picks an urgent category.
     replay = data.received_at is not None
-    judged = judge_urgency(ref, text, data.urgency, data.category_code, replay=replay)
+    # A sensor event's text is the rule's own template: its rule declares the urgency, and
+    # reading the template for danger words only invents some ("已自动开启灌溉" read as one).
+    read = "" if sensing_rule is not None else text
+    judged = judge_urgency(ref, read, data.urgency, data.category_code, replay=replay)
     urgency = judged.level
 
     suggester = mind.suggester() if mind is not None and not data.category_code else None

@@ -275,7 +275,7 @@ def test_soil_station_irrigates_and_orders_after_six_dry_hours(started: Rig) -> 
         started.send(soil, at=base + timedelta(hours=h), values={"moisture_pct": 11.0})
     started.wait()
     [order] = started.orders()
-    assert order["category"] == "园林绿化/绿地管理" and order["urgency"] == "normal"
+    assert order["category"] == "园林绿化/绿地管理" and order["urgency"] == "normal", order
     assert [p["command"] for _, p in started.commands] == ["irrigate"]
     started.send(soil, at=base + timedelta(hours=6.5), values={"moisture_pct": 24.0})
     started.wait()

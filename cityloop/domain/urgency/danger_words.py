@@ -92,18 +92,23 @@ class DangerWords:
             if p > self.threshold and not _set_aside(m.group()) and (best is None or p > best[0]):
                 best = (p, m.start(), m.end())
             if len(m.group()) > LONG_SENTENCE:
-                found = self._window(norm_text, m.start(), m.end())
+                # Capped like the sentences: a window of a letter of many sentences does not
+                # carry it alone (uncapped, they flagged a third of real message-board letters).
+                cap = whole if len(sentences) > 1 else 1.0
+                found = self._window(norm_text, m.start(), m.end(), cap)
                 if found is not None and (best is None or found[0] > best[0]):
                     best = found
         return best
 
-    def _window(self, text: str, start: int, end: int) -> tuple[float, int, int] | None:
+    def _window(
+        self, text: str, start: int, end: int, cap: float
+    ) -> tuple[float, int, int] | None:
         clauses = list(_CLAUSE.finditer(text, start, end))
         best: tuple[float, int, int] | None = None
         for i in range(len(clauses)):
             w0, w1 = clauses[i].start(), clauses[min(i + WINDOW_CLAUSES, len(clauses)) - 1].end()
             window = text[w0:w1]
-            p = self.probability(window)
+            p = min(self.probability(window), cap)
             if p > self.threshold and not _set_aside(window) and (best is None or p > best[0]):
                 best = (p, w0, w1)
         return best
