@@ -1,9 +1,10 @@
 import { createI18n } from 'vue-i18n'
 import { ID_EN, ID_ZH } from './identityMessages'
 import { MOBILE_EN, MOBILE_ZH } from './mobileMessages'
+import { FIELD_EN, FIELD_ZH } from './fieldMessages'
 
 const zh = {
-  app: { name: 'CityLoop 一网统管', logout: '退出登录', lang: 'English', role: '角色' },
+  app: { name: 'CityLoop 一网统管', tagline: '一网统管', logout: '退出登录', lang: 'English', role: '角色' },
   nav: {
     screen: '指挥大屏', intake: '来电受理', dispatch: '派单队列', orders: '工单列表', inbox: '部门待办',
     grid: '网格工作台', portal: '群众服务', admin: '系统管理', regions: '区域网格', departments: '部门',
@@ -88,6 +89,7 @@ const zh = {
   },
   id: ID_ZH,
   m: MOBILE_ZH,
+  fe: FIELD_ZH,
   enum: {} as Record<string, Record<string, string>>,
 }
 
@@ -120,7 +122,7 @@ export const ENUM_EN: Record<string, Record<string, string>> = {
 }
 
 const en: typeof zh = {
-  app: { name: 'CityLoop', logout: 'Sign out', lang: '中文', role: 'Role' },
+  app: { name: 'CityLoop', tagline: 'City operations', logout: 'Sign out', lang: '中文', role: 'Role' },
   nav: {
     screen: 'Command centre', intake: 'Call intake', dispatch: 'Dispatch queue', orders: 'Work orders', inbox: 'Department inbox',
     grid: 'Grid worker', portal: 'Residents', admin: 'Administration', regions: 'Regions & grids', departments: 'Departments',
@@ -205,6 +207,7 @@ const en: typeof zh = {
   },
   id: ID_EN,
   m: MOBILE_EN,
+  fe: FIELD_EN,
   enum: ENUM_EN,
 }
 
@@ -242,4 +245,16 @@ export function problemText(code: string, params: Record<string, unknown>, title
   const g = i18n.global as any
   if (code && g.te(`id.codes.${code}`)) return g.t(`id.codes.${code}`, params)
   return localText(title)
+}
+
+/** One field error of a request-validation problem (422 invalid_input) in the chosen language:
+ * by its code and params where the console knows it, else the server's message (its chosen half
+ * when it is written "中文 English"); English that cannot be worded is not shown in Chinese. */
+export function fieldErrorText(code: string | undefined, params: Record<string, unknown> | undefined, message: string): string {
+  const g = i18n.global as any
+  const p: Record<string, unknown> = { ...(params ?? {}) }
+  if (Array.isArray(p.expected)) p.choices = p.expected.join(g.t('admin.listSep'))
+  if (code && g.te(`fe.${code}`)) return g.t(`fe.${code}`, p)
+  if (CJK.test(message)) return localText(message)
+  return g.locale.value === 'en' ? message : g.t('fe.invalid')
 }
