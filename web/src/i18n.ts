@@ -30,7 +30,8 @@ const zh = {
   filters: {
     status: '状态', department: '部门', category: '分类', region: '区域编码', channel: '渠道', dateRange: '受理日期',
     overdue: '仅超时', text: '工单号/标题/内容', presets: '常用筛选', savePreset: '保存当前筛选', presetName: '筛选名称',
-    deletePreset: '删除',
+    deletePreset: '删除', presetRule: '1–30 个字', presetSaved: '已保存「{name}」', exported: '已导出 {n} 条',
+    regionHint: '区/街道/社区/网格编码',
   },
   intake: {
     title: '来电受理', content: '诉求内容', address: '地址', pick: '在地图上点选位置', callerName: '来电人姓名',
@@ -148,7 +149,8 @@ const en: typeof zh = {
   filters: {
     status: 'Status', department: 'Department', category: 'Category', region: 'Region code', channel: 'Channel', dateRange: 'Received',
     overdue: 'Overdue only', text: 'Ticket, title or text', presets: 'Saved filters', savePreset: 'Save filter', presetName: 'Name',
-    deletePreset: 'Delete',
+    deletePreset: 'Delete', presetRule: '1–30 characters', presetSaved: 'Saved: {name}', exported: '{n} exported',
+    regionHint: 'District, street, community or grid code',
   },
   intake: {
     title: 'Call intake', content: 'What the caller says', address: 'Address', pick: 'Pick the place on the map', callerName: 'Caller name',
