@@ -1,6 +1,6 @@
 // A small fetch wrapper: bearer token, JSON, and RFC 9457 problem+json errors field by field.
 import { session, logout } from './session'
-import { fieldErrorText, localText, problemText } from './i18n'
+import { fieldErrorText, fieldsText, localText, problemText } from './i18n'
 
 export interface FieldError {
   field: string
@@ -37,6 +37,8 @@ export class ApiError extends Error {
     // carry their own texts in both languages, ImportPanel picks one).
     if (this.code === 'invalid_input') {
       this.errors = this.errors.map((e) => ({ ...e, message: fieldErrorText(e.code, e.params, String(e.message ?? '')) }))
+      // The server's detail ("invalid field(s): a, b") in the chosen language.
+      this.detail = fieldsText([...new Set(this.errors.map((e) => e.field))])
     }
     this.body = body
   }

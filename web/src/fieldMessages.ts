@@ -2,7 +2,7 @@
 // pydantic's (missing, string_too_long …) or the platform's (phone_invalid …), and its params;
 // merged into i18n.ts as `fe`. `choices` is the console's join of params.expected.
 export const FIELD_ZH = {
-  invalid: '取值无效',
+  invalid: '取值无效', fields: '有误的字段：{fields}',
   missing: '必填',
   string_too_long: '最多 {max_length} 个字符',
   string_too_short: '至少 {min_length} 个字符',
@@ -32,7 +32,7 @@ export const FIELD_ZH = {
 } as Record<string, string>
 
 export const FIELD_EN: typeof FIELD_ZH = {
-  invalid: 'Invalid value',
+  invalid: 'Invalid value', fields: 'Invalid field(s): {fields}',
   missing: 'Required',
   string_too_long: 'At most {max_length} characters',
   string_too_short: 'At least {min_length} characters',

@@ -45,7 +45,7 @@ describe('every console message compiles in both languages', () => {
 describe('field errors of a 422 invalid_input in the chosen language', () => {
   // The body as the API sends it (tests/api/test_field_errors.py asserts the server's side).
   const body = {
-    title: '输入有误 Invalid input', status: 422, code: 'invalid_input',
+    title: '输入有误 Invalid input', status: 422, code: 'invalid_input', detail: 'invalid field(s): channel, content, lat, reporter_phone, x',
     errors: [
       { field: 'content', code: 'string_too_long', params: { max_length: 4000 }, message: 'String should have at most 4000 characters' },
       { field: 'channel', code: 'enum', params: { expected: ['hotline', 'web'] }, message: "Input should be 'hotline' or 'web'" },
@@ -58,6 +58,7 @@ describe('field errors of a 422 invalid_input in the chosen language', () => {
     i18n.global.locale.value = 'zh-CN'
     const e = new ApiError(422, body)
     expect(e.title).toBe('输入有误')
+    expect(e.detail).toBe('有误的字段：content、channel、reporter_phone、lat、x')
     expect(e.fields).toEqual({
       content: '最多 4000 个字符',
       channel: '应为以下之一：hotline、web',
@@ -70,6 +71,7 @@ describe('field errors of a 422 invalid_input in the chosen language', () => {
     i18n.global.locale.value = 'en'
     const e = new ApiError(422, body)
     expect(e.title).toBe('Invalid input')
+    expect(e.detail).toBe('Invalid field(s): content, channel, reporter_phone, lat, x')
     expect(e.fields.content).toBe('At most 4000 characters')
     expect(e.fields.channel).toBe('Must be one of: hotline, web')
     expect(e.fields.lat).toBe('Required')

@@ -260,3 +260,9 @@ export function fieldErrorText(code: string | undefined, params: Record<string, 
   if (CJK.test(message)) return localText(message)
   return g.locale.value === 'en' ? message : g.t('fe.invalid')
 }
+
+/** The fields a request-validation problem names, as its detail. */
+export function fieldsText(fields: string[]): string {
+  const g = i18n.global as any
+  return fields.length ? g.t('fe.fields', { fields: fields.join(g.t('admin.listSep')) }) : ''
+}
