@@ -28,6 +28,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from starlette.datastructures import UploadFile
 
 from cityloop.domain.text import character_problem
@@ -47,8 +48,8 @@ LAST_DATE = date(2199, 12, 31)
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
-def _error(loc: tuple[str | int, ...], code: str, message: str) -> dict[str, Any]:
-    return {"loc": loc, "msg": message, "type": code}
+def _error(loc: tuple[str | int, ...], code: str, message: str, **ctx: Any) -> dict[str, Any]:
+    return {"loc": loc, "msg": message, "type": code, "ctx": ctx}
 
 
 def text_problem(value: str, *, free_text: bool) -> str | None:
@@ -146,7 +147,7 @@ def _scalar_problems(
         if len(digits) > 19 or not INT64_MIN <= int(value) <= INT64_MAX:
             yield _error((where, name), "out_of_range", "integer out of range (at most 2^63 - 1)")
         elif where == "query" and name == PAGE_PARAMETER and int(value) > MAX_PAGE:
-            yield _error((where, name), "out_of_range", f"at most page {MAX_PAGE}")
+            yield _error((where, name), "out_of_range", f"at most page {MAX_PAGE}", le=MAX_PAGE)
     elif kind is float:
         try:
             number = float(value)
@@ -192,13 +193,21 @@ def _in_city_time(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=get_settings().tz)
     if not FIRST_DATE <= value.date() <= LAST_DATE:
-        raise ValueError(f"a time between {FIRST_DATE} and {LAST_DATE}")
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "a time between {low} and {high}",
+            {"low": FIRST_DATE.isoformat(), "high": LAST_DATE.isoformat()},
+        )
     return value
 
 
 def _in_calendar(value: date) -> date:
     if not FIRST_DATE <= value <= LAST_DATE:
-        raise ValueError(f"a date between {FIRST_DATE} and {LAST_DATE}")
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "a date between {low} and {high}",
+            {"low": FIRST_DATE.isoformat(), "high": LAST_DATE.isoformat()},
+        )
     return value
 
 

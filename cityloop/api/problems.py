@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cityloop.api.field_errors import field_error
 from cityloop.domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
 from cityloop.geo.regions import ImportRejected
 from cityloop.security.keyring import CipherError
@@ -28,21 +29,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _field_of(loc: tuple[Any, ...]) -> str:
-    # ("body", "reporter_phone") → "reporter_phone"; ("query", "page") → "page"
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or "body"
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # Each error's code is pydantic's (string_too_long, missing …) or the edge guard's
-        # (control_character, out_of_range): stable, for the console to word.
-        errors = [
-            {"field": _field_of(tuple(e["loc"])), "message": e["msg"], "code": e["type"]}
-            for e in exc.errors()
-        ]
+        # Each error carries a stable code and its parameters, for the console to word.
+        errors = [field_error(e) for e in exc.errors()]
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem(
             422,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from cityloop.domain.statuses import Channel, Rating, Urgency
 from cityloop.services import attachments
@@ -30,10 +31,7 @@ class Attachment(BaseModel):
     def _safe_url(cls, v: str) -> str:
         # No javascript:, data: or foreign hosts behind a link the console renders.
         if not attachments.url_allowed(v):
-            raise ValueError(
-                "只允许本系统上传的附件或已配置主机的 https 地址 "
-                "relative, or https to a configured host"
-            )
+            raise PydanticCustomError("attachment_url", "relative, or https to a configured host")
         return v.strip()
 
 
@@ -75,7 +73,11 @@ class AppealCreate(BaseModel):
     @classmethod
     def _content_not_blank(cls, v: str) -> str:
         if len(v.strip()) < 5:
-            raise ValueError("content must have at least 5 non-blank characters")
+            raise PydanticCustomError(
+                "content_blank",
+                "content must have at least {min_length} non-blank characters",
+                {"min_length": 5},
+            )
         return v.strip()
 
     @field_validator("reporter_phone")
@@ -85,15 +87,16 @@ class AppealCreate(BaseModel):
             return None
         v = v.strip().replace(" ", "")
         if not (MOBILE.match(v) or LANDLINE.match(v)):
-            raise ValueError(
-                "not a mainland mobile (11 digits from 1) or landline (e.g. 0571-88886666)"
+            raise PydanticCustomError(
+                "phone_invalid",
+                "not a mainland mobile (11 digits from 1) or landline (e.g. 0571-88886666)",
             )
         return v
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> AppealCreate:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon come together")
+            raise PydanticCustomError("coordinates_pair", "lat and lon come together")
         return self
 
 
@@ -107,7 +110,7 @@ class OnSpotCreate(AppealCreate):
     @classmethod
     def _patrol_only(cls, v: Channel) -> Channel:
         if v is not Channel.GRID_PATROL:
-            raise ValueError("就地处置只用于网格巡查 only the grid_patrol channel")
+            raise PydanticCustomError("patrol_only", "only the grid_patrol channel")
         return v
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
 from cityloop.domain.errors import InvalidCommand
@@ -126,7 +127,9 @@ class Preferences(BaseModel):
     def _channels(cls, v: list[str]) -> list[str]:
         bad = [c for c in v if c not in STAFF_CHANNELS]
         if bad:
-            raise ValueError(f"未知渠道 unknown channel: {', '.join(bad)}")
+            raise PydanticCustomError(
+                "unknown_choice", "unknown: {values}", {"values": ", ".join(bad)}
+            )
         return sorted(set(v) | {"inbox"})
 
     @field_validator("muted_events")
@@ -135,7 +138,9 @@ class Preferences(BaseModel):
         names = {e.value for e in Event}
         bad = [e for e in v if e not in names]
         if bad:
-            raise ValueError(f"未知事件 unknown event: {', '.join(bad)}")
+            raise PydanticCustomError(
+                "unknown_choice", "unknown: {values}", {"values": ", ".join(bad)}
+            )
         return sorted(set(v))
 
     @field_validator("email")
@@ -143,7 +148,7 @@ class Preferences(BaseModel):
     def _email(cls, v: str) -> str:
         v = v.strip()
         if v and ("@" not in v or " " in v or v.startswith("@") or v.endswith("@")):
-            raise ValueError("邮箱格式不正确 not an e-mail address")
+            raise PydanticCustomError("email_invalid", "not an e-mail address")
         return v
 
 

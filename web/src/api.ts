@@ -1,11 +1,14 @@
 // A small fetch wrapper: bearer token, JSON, and RFC 9457 problem+json errors field by field.
 import { session, logout } from './session'
-import { localText, problemText } from './i18n'
+import { fieldErrorText, fieldsText, localText, problemText } from './i18n'
 
 export interface FieldError {
   field: string
   message: string
   row?: number
+  /** a stable code and its params (request-validation errors carry them) */
+  code?: string
+  params?: Record<string, unknown>
 }
 
 const RESTRICTIONS = ['password_change_required', 'totp_enrolment_required']
@@ -30,6 +33,13 @@ export class ApiError extends Error {
     this.title = problemText(this.code, this.params, String(title))
     this.detail = localText(body && typeof body.detail === 'string' ? body.detail : '')
     this.errors = body && Array.isArray(body.errors) ? body.errors : []
+    // A request-validation problem's field errors in the chosen language (an import's problems
+    // carry their own texts in both languages, ImportPanel picks one).
+    if (this.code === 'invalid_input') {
+      this.errors = this.errors.map((e) => ({ ...e, message: fieldErrorText(e.code, e.params, String(e.message ?? '')) }))
+      // The server's detail ("invalid field(s): a, b") in the chosen language.
+      this.detail = fieldsText([...new Set(this.errors.map((e) => e.field))])
+    }
     this.body = body
   }
 

@@ -41,3 +41,46 @@ describe('every console message compiles in both languages', () => {
     expect(bad).toEqual([])
   })
 })
+
+describe('field errors of a 422 invalid_input in the chosen language', () => {
+  // The body as the API sends it (tests/api/test_field_errors.py asserts the server's side).
+  const body = {
+    title: '输入有误 Invalid input', status: 422, code: 'invalid_input', detail: 'invalid field(s): channel, content, lat, reporter_phone, x',
+    errors: [
+      { field: 'content', code: 'string_too_long', params: { max_length: 4000 }, message: 'String should have at most 4000 characters' },
+      { field: 'channel', code: 'enum', params: { expected: ['hotline', 'web'] }, message: "Input should be 'hotline' or 'web'" },
+      { field: 'reporter_phone', code: 'phone_invalid', params: {}, message: 'not a mainland mobile (11 digits from 1) or landline (e.g. 0571-88886666)' },
+      { field: 'lat', code: 'missing', params: {}, message: 'Field required' },
+      { field: 'x', code: 'some_new_code', params: {}, message: 'Value error, something English' },
+    ],
+  }
+  it('in Chinese (the default), with no English server words', () => {
+    i18n.global.locale.value = 'zh-CN'
+    const e = new ApiError(422, body)
+    expect(e.title).toBe('输入有误')
+    expect(e.detail).toBe('有误的字段：content、channel、reporter_phone、lat、x')
+    expect(e.fields).toEqual({
+      content: '最多 4000 个字符',
+      channel: '应为以下之一：hotline、web',
+      reporter_phone: '应为手机号（1 开头 11 位）或座机号（区号-号码，如 0571-88886666）',
+      lat: '必填',
+      x: '取值无效',
+    })
+  })
+  it('in English when chosen', () => {
+    i18n.global.locale.value = 'en'
+    const e = new ApiError(422, body)
+    expect(e.title).toBe('Invalid input')
+    expect(e.detail).toBe('Invalid field(s): content, channel, reporter_phone, lat, x')
+    expect(e.fields.content).toBe('At most 4000 characters')
+    expect(e.fields.channel).toBe('Must be one of: hotline, web')
+    expect(e.fields.lat).toBe('Required')
+    expect(e.fields.x).toBe('Value error, something English')
+    i18n.global.locale.value = 'zh-CN'
+  })
+  it('leaves the texts of other problems (an import\'s) as they came', () => {
+    i18n.global.locale.value = 'zh-CN'
+    const e = new ApiError(422, { code: 'import_rejected', errors: [{ field: 'lon', code: 'out_of_range', message: '经度超出范围', row: 2 }] })
+    expect(e.errors[0].message).toBe('经度超出范围')
+  })
+})

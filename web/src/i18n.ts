@@ -1,9 +1,10 @@
 import { createI18n } from 'vue-i18n'
 import { ID_EN, ID_ZH } from './identityMessages'
 import { MOBILE_EN, MOBILE_ZH } from './mobileMessages'
+import { FIELD_EN, FIELD_ZH } from './fieldMessages'
 
 const zh = {
-  app: { name: 'CityLoop 一网统管', logout: '退出登录', lang: 'English', role: '角色' },
+  app: { name: 'CityLoop 一网统管', tagline: '一网统管', logout: '退出登录', lang: 'English', role: '角色' },
   nav: {
     screen: '指挥大屏', intake: '来电受理', dispatch: '派单队列', orders: '工单列表', inbox: '部门待办',
     grid: '网格工作台', portal: '群众服务', admin: '系统管理', regions: '区域网格', departments: '部门',
@@ -29,7 +30,8 @@ const zh = {
   filters: {
     status: '状态', department: '部门', category: '分类', region: '区域编码', channel: '渠道', dateRange: '受理日期',
     overdue: '仅超时', text: '工单号/标题/内容', presets: '常用筛选', savePreset: '保存当前筛选', presetName: '筛选名称',
-    deletePreset: '删除',
+    deletePreset: '删除', presetRule: '1–30 个字', presetSaved: '已保存「{name}」', exported: '已导出 {n} 条',
+    regionHint: '区/街道/社区/网格编码',
   },
   intake: {
     title: '来电受理', content: '诉求内容', address: '地址', pick: '在地图上点选位置', callerName: '来电人姓名',
@@ -88,6 +90,7 @@ const zh = {
   },
   id: ID_ZH,
   m: MOBILE_ZH,
+  fe: FIELD_ZH,
   enum: {} as Record<string, Record<string, string>>,
 }
 
@@ -120,7 +123,7 @@ export const ENUM_EN: Record<string, Record<string, string>> = {
 }
 
 const en: typeof zh = {
-  app: { name: 'CityLoop', logout: 'Sign out', lang: '中文', role: 'Role' },
+  app: { name: 'CityLoop', tagline: 'City operations', logout: 'Sign out', lang: '中文', role: 'Role' },
   nav: {
     screen: 'Command centre', intake: 'Call intake', dispatch: 'Dispatch queue', orders: 'Work orders', inbox: 'Department inbox',
     grid: 'Grid worker', portal: 'Residents', admin: 'Administration', regions: 'Regions & grids', departments: 'Departments',
@@ -146,7 +149,8 @@ const en: typeof zh = {
   filters: {
     status: 'Status', department: 'Department', category: 'Category', region: 'Region code', channel: 'Channel', dateRange: 'Received',
     overdue: 'Overdue only', text: 'Ticket, title or text', presets: 'Saved filters', savePreset: 'Save filter', presetName: 'Name',
-    deletePreset: 'Delete',
+    deletePreset: 'Delete', presetRule: '1–30 characters', presetSaved: 'Saved: {name}', exported: '{n} exported',
+    regionHint: 'District, street, community or grid code',
   },
   intake: {
     title: 'Call intake', content: 'What the caller says', address: 'Address', pick: 'Pick the place on the map', callerName: 'Caller name',
@@ -205,6 +209,7 @@ const en: typeof zh = {
   },
   id: ID_EN,
   m: MOBILE_EN,
+  fe: FIELD_EN,
   enum: ENUM_EN,
 }
 
@@ -242,4 +247,22 @@ export function problemText(code: string, params: Record<string, unknown>, title
   const g = i18n.global as any
   if (code && g.te(`id.codes.${code}`)) return g.t(`id.codes.${code}`, params)
   return localText(title)
+}
+
+/** One field error of a request-validation problem (422 invalid_input) in the chosen language:
+ * by its code and params where the console knows it, else the server's message (its chosen half
+ * when it is written "中文 English"); English that cannot be worded is not shown in Chinese. */
+export function fieldErrorText(code: string | undefined, params: Record<string, unknown> | undefined, message: string): string {
+  const g = i18n.global as any
+  const p: Record<string, unknown> = { ...(params ?? {}) }
+  if (Array.isArray(p.expected)) p.choices = p.expected.join(g.t('admin.listSep'))
+  if (code && g.te(`fe.${code}`)) return g.t(`fe.${code}`, p)
+  if (CJK.test(message)) return localText(message)
+  return g.locale.value === 'en' ? message : g.t('fe.invalid')
+}
+
+/** The fields a request-validation problem names, as its detail. */
+export function fieldsText(fields: string[]): string {
+  const g = i18n.global as any
+  return fields.length ? g.t('fe.fields', { fields: fields.join(g.t('admin.listSep')) }) : ''
 }

@@ -1,46 +1,11 @@
 // Administration: the users page (search, edit, disable, enable, reset, bulk import), import
-// problems in the chosen language with 1-based rows, the device and alarm page, and a walk of the
-// pages in English (no Chinese in headers, buttons, labels, menus, messages) and in Chinese (no
-// English server messages).
+// problems in the chosen language with 1-based rows, the device and alarm page. (The walk of
+// every role's pages in both languages is scenarios/language.mjs.)
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { apiLogin, apiGet, login } from '../lib.mjs'
+import { SERVER_ENGLISH, chineseInChrome } from '../i18n.mjs'
 
-const CJK = /[\u3400-\u9fff\uff00-\uffef“”]/
 const DESK = { width: 1366, height: 768 }
-const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true }
-const ADMIN_PAGES = ['/admin/regions', '/admin/departments', '/admin/taxonomy', '/admin/linkage', '/admin/users', '/admin/holidays', '/admin/jobs', '/admin/sensing']
-// Every other page of router.ts an administrator may open (reported, not asserted: other areas own them).
-const OTHER_PAGES = ['/intake', '/dispatch', '/orders', '/inbox', '/grid', '/notifications', '/watch/overdue', '/account', '/community/registry', '/community/wishes', '/community/snaps', '/community/points', '/community/mediation', '/community/trust', '/community/groups', '/screen']
-// What the interface itself says (not data): headers, buttons, labels, menus, tabs, titles, messages.
-const CHROME = ['.el-table__header th', '.el-button', '.el-form-item__label', '.el-menu-item', '.el-sub-menu__title', '.el-tabs__item', '.page-title', '[data-i18n]', '.el-alert__title', '.el-message', '.el-pagination', '.el-empty__description', '.el-table__empty-text', 'input[placeholder]']
-// The switch back to Chinese is written in Chinese, as language switches are.
-const ALLOWED = ['中文']
-// English a server used to send inside Chinese screens.
-const SERVER_ENGLISH = /is not one of|problem\(s\)|Import rejected|is required|not UTF-8|Self-intersection|Invalid input|Forbidden|Not found/
-
-/** Texts of the interface's own words that hold Chinese, on the current page. */
-async function chineseInChrome(page) {
-  return page.evaluate(([sels, re, allowed]) => {
-    const cjk = new RegExp(re)
-    const out = new Set()
-    for (const sel of sels) {
-      for (const el of document.querySelectorAll(sel)) {
-        const r = el.getBoundingClientRect()
-        if (!r.width && !r.height) continue
-        const text = (el.tagName === 'INPUT' ? el.getAttribute('placeholder') : el.innerText || '').trim()
-        if (text && cjk.test(text) && !allowed.includes(text)) out.add(`${sel}: ${text.slice(0, 80)}`)
-      }
-    }
-    return [...out]
-  }, [CHROME, CJK.source, ALLOWED])
-}
-
-async function settle(page) {
-  await page.waitForLoadState('networkidle').catch(() => {})
-  await page.locator('.el-loading-mask').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {})
-}
 
 async function confirmBox(page) {
   await page.locator('.el-message-box__btns .el-button--primary').click()
@@ -211,50 +176,6 @@ export const scenarios = [
       await sup.goto('/admin/sensing')
       await sup.getByTestId('alarms-table').waitFor()
       await shot(sup, 'admin-sensing-supervisor')
-    },
-  },
-  {
-    name: 'language walk: admin pages in English hold no Chinese in their own words, in Chinese no English server messages; screenshots at 1366 and 375',
-    async run({ newPage, shot, out }) {
-      const report = {}
-      const en = await newPage({ viewport: DESK })
-      await en.addInitScript(() => localStorage.setItem('cityloop.lang', 'en'))
-      await login(en, 'admin')
-      for (const path of [...ADMIN_PAGES, ...OTHER_PAGES]) {
-        await en.goto(path)
-        await settle(en)
-        await en.waitForTimeout(300)
-        const found = await chineseInChrome(en)
-        // A page that failed to render shows nothing to check: that is a failure too.
-        const titled = await en.locator('.page-title, h1, h2').first().isVisible().catch(() => false)
-        if (!titled) found.push('(no page title: the page did not render)')
-        if (found.length) report[path] = found
-        if (ADMIN_PAGES.includes(path)) await shot(en, `lang-en${path.replace(/\//g, '-')}`)
-      }
-      writeFileSync(join(out, 'i18n-walk-en.json'), JSON.stringify(report, null, 2))
-      const adminFailures = Object.entries(report).filter(([p]) => ADMIN_PAGES.includes(p))
-      assert.deepEqual(adminFailures, [], `Chinese on English admin pages: ${JSON.stringify(adminFailures, null, 1)}`)
-      console.log(`    pages of other areas with Chinese in English mode: ${Object.keys(report).join(', ') || 'none'}`)
-
-      // Chinese (default): no English server words on the admin pages; screenshots at both sizes.
-      const zh = await newPage({ viewport: DESK })
-      await login(zh, 'admin')
-      const phone = await newPage(PHONE)
-      await login(phone, 'admin')
-      const zhReport = {}
-      for (const path of ADMIN_PAGES) {
-        await zh.goto(path)
-        await settle(zh)
-        await zh.locator('.page-title').first().waitFor()
-        const body = await zh.locator('.el-main, main, body').first().innerText()
-        const hits = body.split('\n').filter((l) => SERVER_ENGLISH.test(l))
-        if (hits.length) zhReport[path] = hits
-        await shot(zh, `admin-1366${path.replace(/\//g, '-')}`)
-        await phone.goto(path)
-        await settle(phone)
-        await shot(phone, `admin-375${path.replace(/\//g, '-')}`)
-      }
-      assert.deepEqual(zhReport, {}, `English server words on Chinese admin pages: ${JSON.stringify(zhReport)}`)
     },
   },
 ]
