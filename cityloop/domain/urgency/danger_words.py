@@ -51,6 +51,12 @@ def ngrams(text: str) -> list[str]:
     return [text[i : i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
 
 
+@lru_cache(maxsize=256)
+def _counts(text: str) -> tuple[tuple[str, int], ...]:
+    """Each n-gram of a span with its count (counted in C): both heads read the same spans."""
+    return tuple(Counter(ngrams(text)).items())
+
+
 @dataclass(frozen=True)
 class DangerWords:
     weights: dict[str, tuple[float, float]]  # n-gram → (idf, coefficient)
@@ -58,12 +64,12 @@ class DangerWords:
     threshold: float  # chosen on the tuning parts by cross-validation, never on unseen text
 
     def probability(self, text: str) -> float:
-        # Counted in C (Counter), and the logarithm only for an n-gram seen twice or more:
-        # the model is read several times per appeal (sentences, windows, two heads).
+        # The logarithm only for an n-gram seen twice or more: the model is read several
+        # times per appeal (sentences, windows), by two heads that share the counts.
         weights = self.weights
         dot = norm = 0.0
         hit = False
-        for g, tf in Counter(ngrams(text)).items():
+        for g, tf in _counts(text):
             w = weights.get(g)
             if w is None:
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 MASK = "□"  # stands in for a masked character; matches no cue
 
@@ -90,14 +91,25 @@ _FIGURES = re.compile(
 )
 
 
+class _HalfWidth(dict[int, str]):
+    """str.translate's table for half-width lower case, filled in per character on first
+    sight: NFKC where it keeps one character (so lengths never change), else the character."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        n = unicodedata.normalize("NFKC", c)
+        self[code] = out = n.lower() if len(n) == 1 else c
+        return out
+
+
+_HALF_WIDTH = _HalfWidth()
+
+
+@lru_cache(maxsize=256)  # the cues and the model each read the same text
 def normalise(text: str) -> str:
     """Half-width, lower case, common typos fixed and figures of speech masked; the result
     has exactly the length of `text`."""
-    chars = []
-    for c in text:
-        n = unicodedata.normalize("NFKC", c)
-        chars.append(n.lower() if len(n) == 1 else c)
-    out = "".join(chars).translate(_CANTONESE)
+    out = text.translate(_HALF_WIDTH).translate(_CANTONESE)
     for pattern, replacement in _TYPO_RES:
         out = pattern.sub(replacement, out)
     return _FIGURES.sub(lambda m: MASK * len(m.group(0)), out)
