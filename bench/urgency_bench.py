@@ -13,7 +13,7 @@ The process that keeps the unseen figures honest:
 2. It is measured once; its figures are reported as they come. Its errors are never listed,
    and no rule is changed in the same session after reading its figures.
 3. To improve, an unseen part that has been measured may be declared a tuning part (renamed
-   urgency_tuningN.csv, added to PARTS and to TUNING in urgency_train.py); only then are its
+   urgency_tuningN.csv, added to TUNING in urgency_train.py); only then are its
    errors read. A fresh unseen part is then written by rule 1. Improvements aim at the
    families the errors show (cues, mood, more tuning phrasings), never at single rows.
 4. The danger-words model (bench/urgency_train.py) learns from the tuning parts only; its
@@ -40,24 +40,13 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 sys.path.insert(0, str(REPO / "bench"))
 
 from _common import machine  # noqa: E402
+from urgency_train import TUNING  # noqa: E402
 
 from cityloop.domain.urgency import read_text  # noqa: E402
 
 DATA = REPO / "bench" / "data"
 TEDDY = REPO.parent / "shared" / "data" / "teddy2020" / "messages_labeled.csv"
-PARTS = (
-    "tuning",
-    "tuning2",
-    "tuning3",
-    "tuning4",
-    "tuning5",
-    "tuning6",
-    "tuning7",
-    "tuning8",
-    "tuning9",
-    "unseen",
-    "unseen5",
-)
+PARTS = (*TUNING, "unseen", "unseen5")  # the training reads only TUNING
 
 
 def load(part: str) -> list[dict[str, str]]:

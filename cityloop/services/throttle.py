@@ -155,14 +155,22 @@ def charge(ctx: CityLoop, username: str, source: str, user_id: int | None) -> Ch
 
 
 def clear(ctx: CityLoop, username: str, source: str) -> None:
-    """A successful login: the account's counter at this address starts again. The account's
-    own and the address's counters stay — an owner's login must not hand a flood from
-    elsewhere a fresh allowance; they fade after the quiet window."""
+    """A successful login: the account's counter at this address starts again, and the
+    address gets back the attempt this login was charged (its limit counts failures: a call
+    centre of 200 seats behind one address logs in every morning). The account's own counter
+    stays — an owner's login must not hand a flood from elsewhere a fresh allowance; it fades
+    after the quiet window."""
+    source = source or "-"
     with ctx.engine.begin() as conn:
         conn.execute(
             update(T)
-            .where(T.key == account_key(username, source or "-"))
+            .where(T.key == account_key(username, source))
             .values(attempts=0, not_before=_EPOCH)
+        )
+        conn.execute(
+            update(T)
+            .where(T.key == f"a:{source}", T.attempts > 0, T.not_before <= ctx.clock.now())
+            .values(attempts=T.attempts - 1)
         )
 
 

@@ -37,6 +37,9 @@ export async function serverEnglish(page) {
 }
 
 export async function settle(page) {
-  await page.waitForLoadState('networkidle').catch(() => {})
+  // Bounded: the 大屏 holds a live event stream open, so its network is never idle (the
+  // unbounded wait cost 30 s per visit of /screen); the loading mask below still waits for
+  // the page's data.
+  await page.waitForLoadState('networkidle', { timeout: 1500 }).catch(() => {})
   await page.locator('.el-loading-mask').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {})
 }

@@ -117,6 +117,23 @@ def test_one_address_spraying_many_accounts_is_held(ctx):
     assert held == 12 - 8
 
 
+def test_a_call_centre_behind_one_address_logs_in_all_morning(ctx):
+    """The address limit counts failures: successful logins from one address (a call centre
+    behind NAT) never add up to it, while failures from there still do."""
+    s = ctx.settings.model_copy(update={"login_address_max_failures": 8})
+    ctx.settings = s
+    for _ in range(20):
+        assert login_service.authenticate(ctx, "operator", PASSWORD, source="10.8.0.1").token
+    for i in range(7):
+        with pytest.raises(LoginFailed):
+            login_service.authenticate(ctx, f"user{i}", "guess", source="10.8.0.1")
+    assert login_service.authenticate(ctx, "operator", PASSWORD, source="10.8.0.1").token
+    with pytest.raises(LoginThrottled) as held:
+        for i in range(3):
+            login_service.authenticate(ctx, f"other{i}", "guess", source="10.8.0.1")
+    assert held.value.scope == "address"
+
+
 def test_unknown_usernames_cost_the_same_hash_as_known_ones(ctx, checks):
     with pytest.raises(LoginFailed):
         login_service.authenticate(ctx, "nobody-here", "guess", source="10.1.1.1")
