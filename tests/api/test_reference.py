@@ -39,3 +39,32 @@ def test_region_layers_are_revalidated_by_etag(ctx: CityLoop, users: Users) -> N
     assert len(after.json()["features"]) == 4
 
     assert api.get("/api/v1/regions", params={"level": "planet"}).status_code == 422
+
+
+def _codes(nodes: list[dict]) -> list[str]:
+    return [n["value"] for n in nodes] + [c for n in nodes for c in _codes(n.get("children", []))]
+
+
+def test_region_tree_names_the_hierarchy_within_the_users_jurisdiction(
+    ctx: CityLoop, users: Users
+) -> None:
+    api = TestClient(create_app(ctx, web=False))
+    city = api.get("/api/v1/regions/tree", headers=users.headers("dispatcher"))
+    assert city.status_code == 200
+    (top,) = city.json()
+    assert (top["value"], top["label"], top["level"]) == ("990100", "测试市", "city")
+    (district,) = top["children"]
+    assert [s["label"] for s in district["children"]] == ["河西街道", "河东街道"]
+    west = district["children"][0]
+    assert [g["label"] for g in west["children"][0]["children"]] == ["幸福1网格", "幸福2网格"]
+    assert "children" not in west["children"][0]["children"][0]  # a grid is a leaf
+    assert len(_codes(city.json())) == len(CITY_FEATURES)
+
+    # A street supervisor picks inside their street only; a grid worker gets their grid.
+    sup = api.get("/api/v1/regions/tree", headers=users.headers("sup_west")).json()
+    assert _codes(sup) == ["990102001", "990102001001", "990102001001001", "990102001001002"]
+    assert _codes(api.get("/api/v1/regions/tree", headers=users.headers("grid_west")).json()) == [
+        "990102001001001"
+    ]
+    # Signed-in users only.
+    assert api.get("/api/v1/regions/tree").status_code == 401

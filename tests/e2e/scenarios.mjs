@@ -136,6 +136,17 @@ export const scenarios = [
       // Their list holds only their street.
       const total = Number((await page.getByTestId('order-total').innerText()).replace(/\D/g, ''))
       assert.equal(total, mine.total, 'the list counts only the street')
+      // The region filter is the street's own tree, picked by name: a community of it.
+      const tree = await apiGet(base, supToken, '/regions/tree')
+      assert.deepEqual(tree.map((n) => n.value), [sup.region_code], 'the tree is rooted at the street')
+      const community = tree[0].children.find((c) => c.level === 'community')
+      const inCommunity = await apiGet(base, supToken, `/work-orders?region=${community.value}&page_size=1`)
+      await page.locator('.el-select[data-testid=filter-region]').click()
+      await page.keyboard.type(community.label)
+      await page.locator('.el-tree-select__popper .el-tree-node__content:visible', { hasText: community.label }).first().click()
+      await page.getByTestId('filter-search').click()
+      await page.waitForFunction((n) => Number((document.querySelector('[data-testid=order-total]')?.textContent ?? '').replace(/\D/g, '')) === n, inCommunity.total)
+      await shot(page, 'supervisor-region-filter')
       await page.goto(`/orders/${other.id}`)
       await page.getByTestId('state-error').waitFor()
       assert.match(await page.getByTestId('state-error').innerText(), /不在您的辖区|404/)
@@ -159,9 +170,18 @@ export const scenarios = [
       assert.match(await page.getByTestId('kpi-ontime').innerText(), /^\d+\.\d%$/)
       assert.match(await page.getByTestId('kpi-satisfaction').innerText(), /^\d+\.\d%$/)
       await page.getByTestId('map-count').filter({ hasText: /^[1-9]/ }).waitFor()
-      for (const id of ['chart-trend', 'chart-category', 'chart-channel', 'chart-grids']) {
-        await page.getByTestId(id).locator('canvas').first().waitFor()
-      }
+      for (const id of ['chart-trend', 'chart-category']) await page.getByTestId(id).locator('canvas').first().waitFor()
+      // 渠道分布 and 高发网格 are bars in HTML: one row per channel, counts that add up.
+      const token = await page.evaluate(() => JSON.parse(localStorage.getItem('cityloop.session')).token)
+      const summary = await (await page.request.get('/api/v1/dashboard/summary', { headers: { Authorization: `Bearer ${token}` } })).json()
+      const channelRows = page.getByTestId('chart-channel').getByTestId('bar-row')
+      await channelRows.first().waitFor()
+      assert.equal(await channelRows.count(), summary.channel_mix.length)
+      const shown = (await channelRows.locator('.value').allInnerTexts()).map(Number)
+      assert.deepEqual(shown, summary.channel_mix.map((c) => c.count))
+      const gridRows = page.getByTestId('chart-grids').getByTestId('bar-row')
+      assert.equal(await gridRows.count(), summary.busiest_grids.length)
+      assert.equal(await gridRows.first().locator('.label').innerText(), summary.busiest_grids[0].name)
       const polygons = await page.locator('[data-testid=map] canvas').count()
       assert.ok(polygons >= 1, 'the map drew its layers')
       // Orders are dots on one canvas: hovering one names it, clicking it opens the order.

@@ -28,10 +28,10 @@ const zh = {
     linkedWhy: '关联依据',
   },
   filters: {
-    status: '状态', department: '部门', category: '分类', region: '区域编码', channel: '渠道', dateRange: '受理日期',
+    status: '状态', department: '部门', category: '分类', region: '区域', channel: '渠道', dateRange: '受理日期',
     overdue: '仅超时', text: '工单号/标题/内容', presets: '常用筛选', savePreset: '保存当前筛选', presetName: '筛选名称',
     deletePreset: '删除', presetRule: '1–30 个字', presetSaved: '已保存「{name}」', exported: '已导出 {n} 条',
-    regionHint: '区/街道/社区/网格编码',
+    regionHint: '选择或搜索区、街道、社区、网格',
   },
   intake: {
     title: '来电受理', content: '诉求内容', address: '地址', pick: '在地图上点选位置', callerName: '来电人姓名',
@@ -147,10 +147,10 @@ const en: typeof zh = {
     linkedWhy: 'Why linked',
   },
   filters: {
-    status: 'Status', department: 'Department', category: 'Category', region: 'Region code', channel: 'Channel', dateRange: 'Received',
+    status: 'Status', department: 'Department', category: 'Category', region: 'Region', channel: 'Channel', dateRange: 'Received',
     overdue: 'Overdue only', text: 'Ticket, title or text', presets: 'Saved filters', savePreset: 'Save filter', presetName: 'Name',
     deletePreset: 'Delete', presetRule: '1–30 characters', presetSaved: 'Saved: {name}', exported: '{n} exported',
-    regionHint: 'District, street, community or grid code',
+    regionHint: 'Pick or search a district, street, community or grid',
   },
   intake: {
     title: 'Call intake', content: 'What the caller says', address: 'Address', pick: 'Pick the place on the map', callerName: 'Caller name',

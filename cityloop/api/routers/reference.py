@@ -10,6 +10,7 @@ from sqlalchemy import select
 from cityloop.api.conditional import conditional_json
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
 from cityloop.audit.changes import audited_change
+from cityloop.domain.region_tree import region_tree
 from cityloop.domain.sla import SLA_STATUS_LABELS
 from cityloop.domain.statuses import (
     ACTION_LABELS,
@@ -25,6 +26,8 @@ from cityloop.services.admin import import_regions, regions_etag, regions_geojso
 from cityloop.store.models import CategoryRow, DepartmentRow, RuleRow, RuleSetRow
 
 router = APIRouter(prefix="/api/v1", tags=["reference"])
+# Roles whose jurisdiction is a region (the others see the whole city's names).
+REGION_SCOPED = frozenset({Role.SUPERVISOR, Role.GRID_WORKER})
 
 
 @router.get("/meta/choices", operation_id="choices")
@@ -64,6 +67,16 @@ def regions(
     change only on import, so a screen that has them revalidates and gets 304."""
     tag = regions_etag(ctx, level, parent)
     return conditional_json(request, tag, lambda: regions_geojson(ctx, level, parent))
+
+
+@router.get("/regions/tree", operation_id="regionTree")
+def region_tree_api(ctx: Ctx, actor: CurrentActor) -> list[dict[str, Any]]:
+    """The region hierarchy by name, for the console's region pickers: the whole city, or for a
+    supervisor or grid worker the tree under their own region (nothing without one)."""
+    regions = ctx.reference.get().regions.values()
+    if actor.role not in REGION_SCOPED:
+        return region_tree(regions)
+    return region_tree(regions, actor.region_code) if actor.region_code else []
 
 
 @router.post("/regions/import", operation_id="importRegions")
