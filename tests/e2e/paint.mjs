@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // First meaningful paint of the command-centre screen: from navigation start until the KPI
-// cards show numbers, the map has drawn its layers and markers, and the four charts exist.
+// cards show numbers, the map has drawn its layers and markers, the two charts exist and the two
+// bar lists (channels, busiest grids) have their rows.
 //   node tests/e2e/paint.mjs http://127.0.0.1:8101 [runs]
 // Prints one JSON line: {"runs": [...ms], "median_ms": …, "cold_ms": …}.
 import { createRequire } from 'node:module'
@@ -31,7 +32,8 @@ for (let i = 0; i < runs; i++) {
     const map = document.querySelector('[data-testid=map]')
     const markers = document.querySelector('[data-testid=map-count]')?.textContent ?? ''
     const charts = document.querySelectorAll('.echart canvas').length
-    return /^\d+$/.test(kpi.trim()) && map?.dataset.ready === '1' && /^[1-9]/.test(markers.trim()) && charts >= 4
+    const bars = ['chart-channel', 'chart-grids'].every((id) => document.querySelector(`[data-testid=${id}] [data-testid=bar-row]`))
+    return /^\d+$/.test(kpi.trim()) && map?.dataset.ready === '1' && /^[1-9]/.test(markers.trim()) && charts >= 2 && bars
   }, null, { timeout: 30000, polling: 16 })
   const ms = await page.evaluate(() => performance.now())
   times.push(Math.round(ms))

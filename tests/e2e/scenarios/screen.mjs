@@ -8,9 +8,9 @@ const SIZES = [[1366, 768], [1920, 1080], [3840, 2160]]
 async function screenReady(page) {
   await page.waitForFunction(() => document.querySelector('[data-testid=map]')?.dataset.ready === '1')
   await page.getByTestId('kpi-open').filter({ hasText: /^\d+$/ }).waitFor()
-  for (const id of ['chart-trend', 'chart-category', 'chart-channel', 'chart-grids']) {
-    await page.getByTestId(id).locator('canvas').first().waitFor()
-  }
+  for (const id of ['chart-trend', 'chart-category']) await page.getByTestId(id).locator('canvas').first().waitFor()
+  // The two ranked lists are HTML bars.
+  for (const id of ['chart-channel', 'chart-grids']) await page.getByTestId(id).getByTestId('bar-row').first().waitFor()
   await page.getByTestId('league-row').first().waitFor()
 }
 

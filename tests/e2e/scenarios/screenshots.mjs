@@ -1,5 +1,6 @@
-// Each role's main page for docs/CONSOLE.md: written to docs/screenshots/ (committed), at
-// 1366×768 on a desk and 375×812 for the roles who work on a phone; small PNGs of the viewport.
+// Each role's main page for docs/CONSOLE.md, at 1366×768 on a desk and 375×812 for the roles who
+// work on a phone; small PNGs of the viewport. A test run writes them to test-output/screenshots/
+// (to look at); UPDATE_SCREENSHOTS=1 writes the committed ones in docs/screenshots/.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync } from 'node:fs'
@@ -9,7 +10,7 @@ import { login } from '../lib.mjs'
 import { settle } from '../i18n.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const DOCS = join(ROOT, 'docs/screenshots')
+const DOCS = join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-output/screenshots')
 // A screenshot in 256 colours (Pillow, a dependency of the project) is a third of its size and
 // looks the same for a console's flat colours.
 const SHRINK = 'import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert("RGB"); im.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(sys.argv[1], optimize=True)'
