@@ -73,7 +73,7 @@ def show(year: int) -> None:
     try:
         _echo(list_year(_context(), year))
     except InvalidCommand as exc:
-        typer.echo(f"{exc.field}: {exc.message}", err=True)
+        typer.echo(exc.text_zh(), err=True)
         raise typer.Exit(2) from None
 
 

@@ -44,7 +44,7 @@ def _run(action: Any) -> Any:
             typer.echo(f"{exc.field}: {v.message} [{v.code}]", err=True)
         raise typer.Exit(2) from None
     except InvalidCommand as exc:
-        _fail(f"{exc.field}: {exc.message}")
+        _fail(exc.text_zh())
     except NotFound as exc:
         _fail(f"未找到 not found: {exc}")
 

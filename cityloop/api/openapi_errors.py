@@ -34,7 +34,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {
             "type": "array",
             "items": {"type": "object", "additionalProperties": True},
-            "description": "one entry per invalid field: field, message (and code)",
+            "description": "one entry per invalid field: field, code, params, message",
         },
         "request_id": {"type": "string"},
     },

@@ -45,11 +45,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidCommand)
     async def _invalid(_: Request, exc: InvalidCommand) -> JSONResponse:
+        # The same shape as a request-validation problem: the console words the code.
         return problem(
             422,
             "输入有误 Invalid input",
             str(exc),
-            errors=[{"field": exc.field, "message": exc.message}],
+            code="invalid_input",
+            errors=[command_error(exc)],
         )
 
     @app.exception_handler(IllegalTransition)
@@ -142,12 +144,19 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+def command_error(exc: InvalidCommand) -> dict[str, Any]:
+    """A refused command as one field error: field, stable code, params, English message."""
+    return {"field": exc.field, "code": exc.code, "params": exc.params, "message": exc.message}
+
+
 def transient(exc: OperationalError) -> bool:
     """A database error that passes by itself: SQLite's lock or busy timeout, or PostgreSQL's
     connection lost or refused (not a missing table or a bad statement)."""
     text = str(exc.orig).lower()
     if "database is locked" in text or "database is busy" in text:
         return True
-    return exc.connection_invalidated or type(exc.orig).__module__.startswith("psycopg") and (
-        "connection" in text or "server closed" in text or "terminating" in text
+    return (
+        exc.connection_invalidated
+        or type(exc.orig).__module__.startswith("psycopg")
+        and ("connection" in text or "server closed" in text or "terminating" in text)
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
+
+from cityloop.domain.error_words import render
 
 
 class DomainError(Exception):
@@ -33,14 +37,50 @@ class IllegalTransition(DomainError):
         super().__init__(detail)
 
 
-class InvalidCommand(DomainError):
-    """The action is allowed but its payload is not (missing reason, bad target …)."""
+def _scalar(value: Any) -> Any:
+    """A param as JSON holds it: a scalar, or a list of scalars; anything else as text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_scalar(v) for v in items]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
 
-    def __init__(self, field: str, message: str) -> None:
+
+class InvalidCommand(DomainError):
+    """The action is allowed but its payload is not (missing reason, bad target …).
+
+    `code` is stable (snake_case, one of cityloop/domain/error_words.py's), `params` are its
+    variable parts; `message` is the English wording (for API clients and logs), `message_zh`
+    the Chinese (for the CLIs); the console words the code itself in either language.
+    """
+
+    def __init__(self, field: str, code: str, params: Mapping[str, Any] | None = None) -> None:
         self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+        self.code = code
+        self.params: dict[str, Any] = {k: _scalar(v) for k, v in (params or {}).items()}
+        super().__init__(f"{field}: {self.message}")
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params, "en")
+
+    @property
+    def message_zh(self) -> str:
+        return render(self.code, self.params, "zh")
+
+    def text_zh(self) -> str:
+        """'field：中文说明', as the CLIs print it."""
+        return f"{self.field}：{self.message_zh}"
 
 
 class PermissionDenied(DomainError):
     """The actor may not do this to this order (role or jurisdiction)."""
+
+
+def text_zh(exc: BaseException) -> str:
+    """A refusal as a CLI prints it: a refused command in Chinese naming its field, any other
+    error as it reads."""
+    return exc.text_zh() if isinstance(exc, InvalidCommand) else str(exc)

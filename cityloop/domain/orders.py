@@ -221,33 +221,34 @@ class WorkOrder:
 def _need_note(field_name: str = "note") -> Callable[[WorkOrder, Command], None]:
     def guard(order: WorkOrder, cmd: Command) -> None:
         if not cmd.note.strip():
-            raise InvalidCommand(field_name, "a reason or text is required for this action")
+            raise InvalidCommand(field_name, "text_required")
 
     return guard
 
 
 def _need_deadline(cmd: Command) -> None:
     if cmd.due_at is None or cmd.warn_at is None:
-        raise InvalidCommand("due_at", "a deadline is required")
+        raise InvalidCommand("due_at", "missing")
     if cmd.warn_at > cmd.due_at:
-        raise InvalidCommand("warn_at", "the warning time must not be after the deadline")
+        raise InvalidCommand("warn_at", "warn_after_due")
 
 
 def _guard_dispatch(order: WorkOrder, cmd: Command) -> None:
     if not cmd.lead_department:
-        raise InvalidCommand("lead_department", "a lead department is required")
+        raise InvalidCommand("lead_department", "missing")
     if cmd.lead_department in cmd.co_departments:
-        raise InvalidCommand("co_departments", "the lead department cannot also co-handle")
-    if len(set(cmd.co_departments)) != len(cmd.co_departments):
-        raise InvalidCommand("co_departments", "a department is listed twice")
+        raise InvalidCommand("co_departments", "lead_also_co")
+    twice = [d for i, d in enumerate(cmd.co_departments) if d in cmd.co_departments[:i]]
+    if twice:
+        raise InvalidCommand("co_departments", "listed_twice", {"value": twice[0]})
     if not cmd.time_limit:
-        raise InvalidCommand("time_limit", "a time limit is required")
+        raise InvalidCommand("time_limit", "missing")
     _need_deadline(cmd)
 
 
 def _guard_rate(order: WorkOrder, cmd: Command) -> None:
     if cmd.rating is None:
-        raise InvalidCommand("rating", "a rating is required")
+        raise InvalidCommand("rating", "missing")
     if cmd.rating is Rating.UNSATISFIED:
         _need_deadline(cmd)
 
@@ -260,26 +261,26 @@ def _guard_reopen(order: WorkOrder, cmd: Command) -> None:
 def _guard_extension(order: WorkOrder, cmd: Command) -> None:
     _need_note()(order, cmd)
     if not cmd.extension:
-        raise InvalidCommand("extension", "the extra time is required, e.g. '3d'")
+        raise InvalidCommand("extension", "missing")
 
 
 def _guard_approve_extension(order: WorkOrder, cmd: Command) -> None:
     _need_deadline(cmd)
     if order.due_at is not None and cmd.due_at is not None and cmd.due_at <= order.due_at:
-        raise InvalidCommand("due_at", "an extension must move the deadline later")
+        raise InvalidCommand("due_at", "extension_not_later")
 
 
 def _guard_co_reply(order: WorkOrder, cmd: Command) -> None:
     _need_note()(order, cmd)
     if not cmd.department_code or order.co_assignment(cmd.department_code) is None:
-        raise InvalidCommand("department_code", "only a co-handling department can co-reply")
+        raise InvalidCommand("department_code", "not_co_department")
 
 
 def _guard_merge(order: WorkOrder, cmd: Command) -> None:
     if cmd.merge_into is None:
-        raise InvalidCommand("merge_into", "the order to merge into is required")
+        raise InvalidCommand("merge_into", "missing")
     if cmd.merge_into == order.id:
-        raise InvalidCommand("merge_into", "an order cannot be merged into itself")
+        raise InvalidCommand("merge_into", "merge_into_self")
 
 
 def _no_guard(order: WorkOrder, cmd: Command) -> None:

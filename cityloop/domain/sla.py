@@ -234,28 +234,32 @@ class TimeLimit:
         """
         match = _LIMIT_RE.match(text) if isinstance(text, str) else None
         if match is None:
-            raise ValueError(_syntax_error(text))
+            raise LimitSyntaxError(text, "time_limit_syntax")
         amount, unit_text, clock_text = match.group(1), match.group(2).lower(), match.group(3)
         explicit: LimitClock | None = None
         if clock_text is not None:
             explicit = _CLOCK_ALIASES.get(clock_text.lower())
             if explicit is None:
-                raise ValueError(_syntax_error(text, f"未知的时钟 '{clock_text}'"))
+                raise LimitSyntaxError(
+                    text, "time_limit_clock", f"未知的时钟 '{clock_text}'", clock=clock_text
+                )
         if unit_text in _UNIT_WITH_CLOCK:
             unit, implied = _UNIT_WITH_CLOCK[unit_text]
             if explicit is not None and explicit is not implied:
-                raise ValueError(_syntax_error(text, "单位与时钟矛盾"))
+                raise LimitSyntaxError(text, "time_limit_unit_clock", "单位与时钟矛盾")
             clock = implied
         elif unit_text in _UNIT_ALIASES:
             unit = _UNIT_ALIASES[unit_text]
             clock = explicit or default_clock
             if unit is TimeUnit.MINUTES and explicit is None and clock is LimitClock.WORKING:
-                raise ValueError(_syntax_error(text, "分钟须写明时钟，如 30m@natural"))
+                raise LimitSyntaxError(text, "time_limit_minutes", "分钟须写明时钟，如 30m@natural")
         else:
-            raise ValueError(_syntax_error(text, f"未知的单位 '{match.group(2)}'"))
+            raise LimitSyntaxError(
+                text, "time_limit_unit", f"未知的单位 '{match.group(2)}'", unit=match.group(2)
+            )
         number = int(amount)
         if number <= 0:
-            raise ValueError(_syntax_error(text, "时限须大于0"))
+            raise LimitSyntaxError(text, "time_limit_positive", "时限须大于0")
         return cls(number, unit, clock)
 
     def __str__(self) -> str:
@@ -293,6 +297,16 @@ class TimeLimit:
 def _syntax_error(text: object, why: str = "") -> str:
     lead = f"时限 '{text}' 无法识别" + (f"（{why}）" if why else "")
     return f"{lead}。{LIMIT_SYNTAX_ZH} / time limit {text!r} not understood; {_LIMIT_SYNTAX_EN}"
+
+
+class LimitSyntaxError(ValueError):
+    """A time limit that does not parse: the message in both languages (for configuration
+    files), and a stable `code` with `params` (error_words.py) for a refused command."""
+
+    def __init__(self, text: object, code: str, why: str = "", **params: str) -> None:
+        self.code = code
+        self.params = {"value": str(text), **params}
+        super().__init__(_syntax_error(text, why))
 
 
 class SlaStatus(StrEnum):

@@ -63,24 +63,26 @@ def _view(ctx: CityLoop, row: KnowledgeEntryRow) -> dict[str, Any]:
     }
 
 
-def _problems(ctx: CityLoop, entry: Entry) -> list[tuple[str, str]]:
-    """(field, message) for everything wrong with an entry, in Chinese and English."""
-    out: list[tuple[str, str]] = []
+def _problems(ctx: CityLoop, entry: Entry) -> list[InvalidCommand]:
+    """Everything wrong with an entry, field by field."""
+    out: list[InvalidCommand] = []
     for name, (low, high) in _LIMITS.items():
         value = getattr(entry, name).strip()
         if len(value) < low:
-            out.append((name, f"至少 {low} 个字 / at least {low} characters"))
+            out.append(InvalidCommand(name, "string_too_short", {"min_length": low}))
         elif len(value) > high:
-            out.append((name, f"最多 {high} 个字 / at most {high} characters"))
+            out.append(InvalidCommand(name, "string_too_long", {"max_length": high}))
     if entry.category_code and entry.category_code not in ctx.reference.get().categories:
-        out.append(("category_code", f"没有分类 {entry.category_code} / unknown category"))
+        out.append(
+            InvalidCommand("category_code", "unknown_category", {"code": entry.category_code})
+        )
     return out
 
 
 def _check(ctx: CityLoop, entry: Entry) -> Entry:
     problems = _problems(ctx, entry)
     if problems:
-        raise InvalidCommand(*problems[0])
+        raise problems[0]
     return Entry(
         entry.question.strip(),
         entry.answer.strip(),
@@ -103,7 +105,7 @@ def create(ctx: CityLoop, entry: Entry, actor: Actor) -> dict[str, Any]:
     entry = _check(ctx, entry)
     with ctx.uow() as uow:
         if _taken(uow.session, entry):
-            raise InvalidCommand("question", "该分类下已有同样的问题 / the question exists")
+            raise InvalidCommand("question", "question_exists")
         row = KnowledgeEntryRow(
             category_code=entry.category_code,
             question=entry.question,
@@ -136,7 +138,7 @@ def update_entry(ctx: CityLoop, entry_id: int, entry: Entry, actor: Actor) -> di
         if row is None:
             raise NotFound(entry_id)
         if _taken(uow.session, entry, entry_id):
-            raise InvalidCommand("question", "该分类下已有同样的问题 / the question exists")
+            raise InvalidCommand("question", "question_exists")
         row.category_code, row.question, row.answer = (
             entry.category_code,
             entry.question,
@@ -233,7 +235,9 @@ def import_rows(
             keywords=values.get("keywords", ""),
         )
         found = _problems(ctx, entry)
-        problems += [ImportProblem(line, name, message) for name, message in found]
+        problems += [
+            ImportProblem(line, p.field, p.message_zh, message_en=p.message) for p in found
+        ]
         key = (entry.category_code.strip(), entry.question.strip())
         if not found and key in seen:
             first = seen[key]

@@ -37,7 +37,7 @@ def create(
     try:
         client, key = keys.create_key(ctx, name, rate_limit)
     except InvalidCommand as exc:
-        typer.echo(f"{exc.field}: {exc.message}", err=True)
+        typer.echo(exc.text_zh(), err=True)
         raise typer.Exit(2) from None
     finally:
         ctx.engine.dispose()

@@ -62,10 +62,10 @@ def create_key(
     """Register a client; returns it and its key in plain text (shown this once only)."""
     name = name.strip()
     if not name or len(name) > 80:
-        raise InvalidCommand("name", "a client name of 1 to 80 characters is required")
+        raise InvalidCommand("name", "text_length", {"min": 1, "max": 80})
     if not 1 <= rate_limit_per_minute <= MAX_RATE_LIMIT:
         raise InvalidCommand(
-            "rate_limit_per_minute", f"between 1 and {MAX_RATE_LIMIT} requests a minute"
+            "rate_limit_per_minute", "number_range", {"min": 1, "max": MAX_RATE_LIMIT}
         )
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = Open311ClientRow(
@@ -79,15 +79,13 @@ def create_key(
         if uow.session.execute(
             select(Open311ClientRow.id).where(Open311ClientRow.name == name)
         ).first():
-            raise InvalidCommand("name", f"an Open311 client named '{name}' already exists")
+            raise InvalidCommand("name", "name_taken", {"name": name})
         uow.session.add(row)
         _audit(uow.session, actor, "open311_key_create", name, rate_limit=rate_limit_per_minute)
         try:
             uow.commit()
         except IntegrityError as exc:  # the same name created at the same moment
-            raise InvalidCommand(
-                "name", f"an Open311 client named '{name}' already exists"
-            ) from exc
+            raise InvalidCommand("name", "name_taken", {"name": name}) from exc
         return _info(row), key
 
 

@@ -176,7 +176,7 @@ def set_preferences(ctx: Ctx, actor: CurrentActor, body: Preferences) -> dict[st
     try:
         parse_quiet_hours(body.quiet_hours)
     except ValueError:
-        raise InvalidCommand("quiet_hours", "免打扰时段格式应为 22:00-07:00") from None
+        raise InvalidCommand("quiet_hours", "quiet_hours_format") from None
     uid = _user(actor)
     with ctx.uow() as uow:
         p = uow.session.get(PreferenceRow, uid)

@@ -194,7 +194,7 @@ def vendor_create(
     try:
         vendor, token = create_vendor(ctx, name, tenant or _config().mqtt_tenant)
     except InvalidCommand as exc:
-        typer.echo(f"{exc.field}: {exc.message}", err=True)
+        typer.echo(exc.text_zh(), err=True)
         raise typer.Exit(2) from None
     finally:
         ctx.engine.dispose()

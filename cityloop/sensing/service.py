@@ -73,11 +73,11 @@ def hash_token(token: str) -> str:
 def create_vendor(ctx: CityLoop, name: str, tenant: str) -> tuple[Vendor, str]:
     name = name.strip()
     if not 1 <= len(name) <= 80:
-        raise InvalidCommand("name", "1–80 characters")
+        raise InvalidCommand("name", "text_length", {"min": 1, "max": 80})
     try:
         parse_topic(f"x/{tenant}/devices/d/event", "x")
     except InvalidMessage:
-        raise InvalidCommand("tenant", "letters, digits, _ . - (1–64)") from None
+        raise InvalidCommand("tenant", "tenant_format") from None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
         row = VendorRow(
@@ -94,7 +94,7 @@ def create_vendor(ctx: CityLoop, name: str, tenant: str) -> tuple[Vendor, str]:
         try:
             uow.commit()
         except IntegrityError:
-            raise InvalidCommand("name", f"a vendor named '{name}' exists") from None
+            raise InvalidCommand("name", "name_taken", {"name": name}) from None
         return _vendor(row), token
 
 

@@ -115,14 +115,14 @@ def link_valid(ident: str, exp: int | None, sig: str | None, now: float | None =
 
 def store(ctx: CityLoop, name: str, data: bytes) -> StoredAttachment:
     if not data:
-        raise InvalidCommand("file", "the file is empty")
+        raise InvalidCommand("file", "file_empty")
     if len(data) > ctx.settings.attachment_max_bytes:
         limit = ctx.settings.attachment_max_bytes // (1024 * 1024)
-        raise InvalidCommand("file", f"larger than {limit} MB")
+        raise InvalidCommand("file", "file_too_large", {"max_mb": limit})
     # The bytes decide the type, not the name or the client's header.
     content_type = sniff(data)
     if content_type is None:
-        raise InvalidCommand("file", "only JPEG, PNG, WebP, GIF images and PDF are accepted")
+        raise InvalidCommand("file", "file_type")
     ident = secrets.token_urlsafe(18)
     (_root(ctx) / (ident + ALLOWED_TYPES[content_type])).write_bytes(data)
     safe_name = Path(name or "file").name[:200]

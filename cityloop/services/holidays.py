@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from cityloop.domain.errors import InvalidCommand
-from cityloop.domain.import_problems import ImportProblem, ImportRejected, split_bilingual
+from cityloop.domain.import_problems import ImportProblem, ImportRejected
 from cityloop.domain.orders import Actor
 from cityloop.domain.statuses import TERMINAL
 from cityloop.importers import decode_table
@@ -67,7 +67,6 @@ NAME_MAX = 40
 # From this month on the next year's arrangement is due (the State Council publishes it in
 # late autumn) and December orders already fall due in it.
 WARN_FROM_MONTH = 11
-WEEKDAYS_ZH = "一二三四五六日"
 
 
 @dataclass(frozen=True)
@@ -81,21 +80,21 @@ def _editor(actor: Actor | None) -> str:
     return (actor.name if actor else "命令行 cli")[:80]
 
 
-def _check_entry(entry: DayEntry) -> str | None:
-    """Why the entry cannot be stored (Chinese, for the row's message), or None."""
+_COLUMN_ZH = {"day": "日期", "kind": "类型", "name": "名称"}  # the import file's columns
+
+
+def _check_entry(entry: DayEntry) -> InvalidCommand | None:
+    """Why the entry cannot be stored (its field: day, kind or name), or None."""
     if not MIN_YEAR <= entry.day.year <= MAX_YEAR:
-        return f"年份须在 {MIN_YEAR}–{MAX_YEAR} 之间 year must be {MIN_YEAR}–{MAX_YEAR}"
+        return InvalidCommand("day", "holiday_year_range", {"min": MIN_YEAR, "max": MAX_YEAR})
     if entry.kind not in (HOLIDAY, WORKDAY):
-        return "类型须为 holiday（休）或 workday（班） kind must be holiday or workday"
+        return InvalidCommand("kind", "holiday_kind")
     if entry.kind == WORKDAY and entry.day.weekday() < 5:
-        return (
-            f"{entry.day} 是周{WEEKDAYS_ZH[entry.day.weekday()]}，本来就是工作日，"
-            "调休上班只能是周六或周日 a make-up working day must be a Saturday or Sunday"
-        )
+        return InvalidCommand("kind", "makeup_day_weekend", {"day": entry.day})
     if not entry.name.strip():
-        return "名称不能为空 name is required (e.g. 春节, 国庆节调休)"
+        return InvalidCommand("name", "holiday_name_required")
     if len(entry.name) > NAME_MAX:
-        return f"名称最多 {NAME_MAX} 个字 name is longer than {NAME_MAX} characters"
+        return InvalidCommand("name", "string_too_long", {"max_length": NAME_MAX})
     return None
 
 
@@ -146,14 +145,14 @@ def set_days(
 ) -> dict[str, Any]:
     """Add or change days (all or nothing); returns what was set."""
     if not entries:
-        raise InvalidCommand("days", "至少一天 at least one day")
+        raise InvalidCommand("days", "too_short", {"min_length": 1})
     seen: set[date] = set()
     for i, e in enumerate(entries):
         problem = _check_entry(e)
         if problem is None and e.day in seen:
-            problem = f"{e.day} 重复 listed twice"
+            problem = InvalidCommand("day", "listed_twice", {"value": e.day})
         if problem:
-            raise InvalidCommand(f"days[{i}]", problem)
+            raise InvalidCommand(f"days[{i}]", problem.code, problem.params)
         seen.add(e.day)
     editor = _editor(actor)
     with ctx.uow() as uow:
@@ -186,7 +185,7 @@ def remove_days(
 ) -> dict[str, Any]:
     """Take days off the list (they become ordinary Monday–Friday / weekend days)."""
     if not days:
-        raise InvalidCommand("days", "至少一天 at least one day")
+        raise InvalidCommand("days", "too_short", {"min_length": 1})
     editor = _editor(actor)
     with ctx.uow() as uow:
         s = uow.session
@@ -196,7 +195,7 @@ def remove_days(
         for i, d in enumerate(days):
             row = s.get(HolidayDayRow, d)
             if row is None:
-                raise InvalidCommand(f"days[{i}]", f"{d} 不在节假日表中 is not in the calendar")
+                raise InvalidCommand(f"days[{i}]", "not_in_calendar", {"day": d})
             removed.append({"day": d.isoformat(), "kind": row.kind, "name": row.name})
             s.delete(row)
         add_audit(
@@ -292,8 +291,8 @@ def parse_csv(text: str) -> list[DayEntry]:
         entry = DayEntry(day, kind, name)
         reason = _check_entry(entry)
         if reason:
-            field = "名称" if "名称" in reason else ("类型" if kind == WORKDAY else "日期")
-            zh, en = split_bilingual(reason)
+            field = _COLUMN_ZH[reason.field]
+            zh, en = reason.message_zh, reason.message
             problems.append(ImportProblem.of(line, field, "holiday_rule", detail=zh, detail_en=en))
             continue
         if day in first_line:
@@ -394,7 +393,7 @@ def _arranged_years(s: Session) -> set[int]:
 
 def list_year(ctx: CityLoop, year: int) -> dict[str, Any]:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InvalidCommand("year", f"年份须在 {MIN_YEAR}–{MAX_YEAR} 之间")
+        raise InvalidCommand("year", "holiday_year_range", {"min": MIN_YEAR, "max": MAX_YEAR})
     source: str | None
     with ctx.uow() as uow:
         s = uow.session

@@ -163,11 +163,11 @@ def draft_appeal(
     which links only with events of that rule."""
     ref = ctx.reference.get()
     if data.category_code and data.category_code not in ref.categories:
-        raise InvalidCommand("category_code", f"unknown category {data.category_code}")
+        raise InvalidCommand("category_code", "unknown_category", {"code": data.category_code})
     if data.answer is not None and data.merge_into is not None:
-        raise InvalidCommand("answer", "直接办结与并入只能选一项 / answer or merge, not both")
+        raise InvalidCommand("answer", "answer_or_merge")
     if data.answer is not None and not data.answer.strip():
-        raise InvalidCommand("answer", "请填写答复内容 / the answer given is required")
+        raise InvalidCommand("answer", "missing")
     mind = ctx.understanding if understand else None
     understood: dict[str, Any] = {}
 
@@ -239,11 +239,7 @@ def draft_appeal(
     urgent = life_safety or urgency is Urgency.URGENT
 
     if data.answer is not None and urgent:
-        raise InvalidCommand(
-            "answer",
-            "紧急或生命安全事项不能直接办结，须派单处置 / an urgent or life-safety matter "
-            "cannot be closed on the call",
-        )
+        raise InvalidCommand("answer", "urgent_not_on_call")
     linked: IncidentLink | None = None
     if data.merge_into is not None:
         linked = _chosen_order(ctx, data.merge_into)
@@ -380,12 +376,9 @@ def _chosen_order(ctx: CityLoop, order_id: int) -> IncidentLink:
         status = row.status if row is not None else None
         ticket = row.ticket_no if row is not None else ""
     if status is None:
-        raise InvalidCommand("merge_into", f"没有工单 {order_id} / no order {order_id}")
+        raise InvalidCommand("merge_into", "unknown_order", {"id": order_id})
     if status not in OPEN_FOR_LINKING:
-        raise InvalidCommand(
-            "merge_into",
-            f"工单 {ticket} 已不在办理中，不能并入 / order {ticket} is no longer open",
-        )
+        raise InvalidCommand("merge_into", "order_not_open", {"ticket": ticket, "status": status})
     return IncidentLink(order_id, 1.0, "话务员确认为同一事件并入", {"chosen_by": "operator"})
 
 

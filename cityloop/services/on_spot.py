@@ -39,11 +39,9 @@ def _check(data: AppealInput, note: str, actor: Actor) -> str:
         )
     text = note.strip()
     if len(text) < MIN_NOTE:
-        raise InvalidCommand(
-            "handling_note", f"请写明现场处置情况（至少{MIN_NOTE}个字） describe what was done"
-        )
+        raise InvalidCommand("handling_note", "on_spot_note", {"min_length": MIN_NOTE})
     if not any(str(a.get("content_type", "")).startswith("image/") for a in data.attachments):
-        raise InvalidCommand("attachments", "就地处置须附处置后的现场照片 a photo is required")
+        raise InvalidCommand("attachments", "on_spot_photo")
     return text
 
 
@@ -56,13 +54,11 @@ def handle_on_spot(ctx: CityLoop, data: AppealInput, note: str, actor: Actor) ->
     draft = draft_appeal(ctx, data, actor, link_duplicates=False)
     row = draft.row
     if row.life_safety:
-        raise InvalidCommand(
-            "life_safety", "生命安全事项须联动处置，不能就地办结 life-safety matters are dispatched"
-        )
+        raise InvalidCommand("life_safety", "life_safety_dispatch")
     if row.grid_code is None:
-        raise InvalidCommand("lat", "请定位到处置地点 the place must be located in a grid")
+        raise InvalidCommand("lat", "place_not_located")
     if actor.region_code and not row.grid_code.startswith(actor.region_code):
-        raise InvalidCommand("lat", "处置地点不在您的网格内 the place is outside your grid")
+        raise InvalidCommand("lat", "place_outside_grid")
     at = row.received_at
     order = WorkOrder.receive("", at, actor, note="渠道：网格巡查（就地处置）")
     order.execute(Command(Action.HANDLE_ON_SPOT, at, note=note), actor)

@@ -300,7 +300,7 @@ def _masked(value: Any, text: Callable[[str | None], str | None]) -> Any:
 def reveal(ctx: CityLoop, order_id: int, actor: Actor, reason: str) -> list[dict[str, Any]]:
     """Unmask the callers' contact details (查看完整信息): allowed to some roles, always audited."""
     if not reason.strip():
-        raise InvalidCommand("reason", "say why the full personal data is needed")
+        raise InvalidCommand("reason", "reason_full_data")
     ref = ctx.reference.get()
     with ctx.uow() as uow:
         session = uow.session

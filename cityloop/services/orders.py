@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from cityloop.domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
 from cityloop.domain.jurisdiction import can_view, may
 from cityloop.domain.orders import Actor, Command, WorkOrder
-from cityloop.domain.sla import LimitClock, TimeLimit, TimeUnit
+from cityloop.domain.sla import LimitClock, LimitSyntaxError, TimeLimit, TimeUnit
 from cityloop.domain.statuses import TERMINAL, Action, OrderStatus, Rating, Role
 from cityloop.domain.steps import reply_blockers
 from cityloop.services import steps
@@ -95,18 +95,14 @@ def extension_limit(data: ActionInput, order_clock: LimitClock) -> TimeLimit | N
     if data.extension_amount is None and data.extension_unit is None:
         return None
     if data.extension and data.extension.strip():
-        raise InvalidCommand("extension", "时长只填一种方式 / give the extension one way only")
+        raise InvalidCommand("extension", "extension_one_way")
     if data.extension_amount is None:
-        raise InvalidCommand("extension_amount", "请填写延期数量 / how many?")
+        raise InvalidCommand("extension_amount", "missing")
     if data.extension_unit not in EXTENSION_UNITS:
-        raise InvalidCommand(
-            "extension_unit", "单位须为 工作日、小时 或 自然日 / working_days, hours, natural_days"
-        )
+        raise InvalidCommand("extension_unit", "extension_unit")
     unit, clock, most = EXTENSION_UNITS[data.extension_unit]
     if not 1 <= data.extension_amount <= most:
-        raise InvalidCommand(
-            "extension_amount", f"延期须在 1 到 {most} 之间 / between 1 and {most}"
-        )
+        raise InvalidCommand("extension_amount", "number_range", {"min": 1, "max": most})
     return TimeLimit(data.extension_amount, unit, clock or order_clock)
 
 
@@ -116,16 +112,14 @@ def _reply_record(action: Action, data: ActionInput) -> dict[str, Any]:
     if action is not Action.REPLY:
         if given:
             field = "result" if data.reply_result else "measures"
-            raise InvalidCommand(field, "办理结果只用于答复 / only with a reply")
+            raise InvalidCommand(field, "reply_only")
         return {}
     if not given:
         return {}
     if data.reply_result not in REPLY_RESULTS:
-        raise InvalidCommand("result", "请选择办理结果 / choose the outcome")
+        raise InvalidCommand("result", "reply_result")
     if data.reply_result == "unresolved" and len(data.note.strip()) < 10:
-        raise InvalidCommand(
-            "note", "无法解决须说明原因（至少10个字）/ say why it cannot be solved"
-        )
+        raise InvalidCommand("note", "unresolved_note", {"min_length": 10})
     return {
         "result": data.reply_result,
         "measures": data.measures.strip(),
@@ -297,7 +291,7 @@ def _command(
     if action in (Action.REJECT_REPLY, Action.RATE):
         rating = data.rating
         if action is Action.RATE and rating is None:
-            raise InvalidCommand("rating", "a rating is required")
+            raise InvalidCommand("rating", "missing")
         if action is Action.REJECT_REPLY or rating is Rating.UNSATISFIED:
             limit = TimeLimit.parse(order.time_limit or ctx.settings.default_time_limit)
             due, warn = deadline(ctx, now, limit)
@@ -305,7 +299,7 @@ def _command(
         return Command(**base, rating=rating)
     if action is Action.MERGE:
         if data.merge_into is None:
-            raise InvalidCommand("merge_into", "the order to merge into is required")
+            raise InvalidCommand("merge_into", "missing")
         return Command(**base, merge_into=data.merge_into)
     if action is Action.CO_REPLY:
         return Command(**base, department_code=actor.department_code)
@@ -317,8 +311,8 @@ def _parse_limit(
 ) -> TimeLimit:
     try:
         return TimeLimit.parse(text, default_clock)
-    except ValueError as exc:
-        raise InvalidCommand(field_name, str(exc)) from exc
+    except LimitSyntaxError as exc:
+        raise InvalidCommand(field_name, exc.code, exc.params) from exc
 
 
 def dispatch_payload(
@@ -328,7 +322,7 @@ def dispatch_payload(
 
     category = data.category_code or row.category_code
     if category and category not in ref.categories:
-        raise InvalidCommand("category_code", f"unknown category {category}")
+        raise InvalidCommand("category_code", "unknown_category", {"code": category})
     rule = (
         match_rule(ref.rules, ref.category_ancestry(category), ref.region_ancestry(row.grid_code))
         if category
@@ -336,9 +330,7 @@ def dispatch_payload(
     )
     lead = data.lead_department or (rule.lead_department if rule else None)
     if not lead:
-        raise InvalidCommand(
-            "lead_department", "no linkage rule matches; choose the lead department"
-        )
+        raise InvalidCommand("lead_department", "no_linkage_rule")
     co = (
         tuple(data.co_departments)
         if data.co_departments is not None
@@ -350,7 +342,7 @@ def dispatch_payload(
     )
     for code, name in [(lead, "lead_department"), *((c, "co_departments") for c in co)]:
         if code not in ref.departments:
-            raise InvalidCommand(name, f"unknown department {code}")
+            raise InvalidCommand(name, "unknown_department", {"code": code})
     urgent = steps.is_urgent(row.urgency, bool(row.life_safety))
     if data.time_limit:
         # Urgent limits default to the natural clock: "2h" for a gas leak is two real hours.
@@ -380,9 +372,11 @@ def _merge_into(
 ) -> None:
     target = session.get(WorkOrderRow, target_id) if target_id is not None else None
     if target is None or not can_view(actor, scope_of(session, target, ref)):
-        raise InvalidCommand("merge_into", f"no order {target_id}")
+        raise InvalidCommand("merge_into", "unknown_order", {"id": target_id})
     if OrderStatus(target.status) in TERMINAL:
-        raise InvalidCommand("merge_into", f"order {target.ticket_no} is already {target.status}")
+        raise InvalidCommand(
+            "merge_into", "order_not_open", {"ticket": target.ticket_no, "status": target.status}
+        )
     # The callers of both orders are followed together from now on.
     for appeal in session.execute(
         select(AppealRow).where(AppealRow.work_order_id == row.id)
@@ -420,7 +414,7 @@ def split_appeal(ctx: CityLoop, appeal_id: int, actor: Actor, note: str) -> dict
     if actor.role not in (Role.DISPATCHER, Role.ADMIN):
         raise PermissionDenied("only dispatchers split appeals")
     if not note.strip():
-        raise InvalidCommand("note", "say why the appeal is a different matter")
+        raise InvalidCommand("note", "reason_required")
     now = ctx.clock.now()
     ref = ctx.reference.get()
     with ctx.uow() as uow:
@@ -430,7 +424,7 @@ def split_appeal(ctx: CityLoop, appeal_id: int, actor: Actor, note: str) -> dict
             raise NotFound(appeal_id)
         old = load_row(session, appeal.work_order_id)
         if old.ticket_no == appeal.ticket_no:
-            raise InvalidCommand("appeal_id", "this appeal opened the order; nothing to split")
+            raise InvalidCommand("appeal_id", "split_first_appeal")
         new = WorkOrder.receive(appeal.ticket_no, now, actor, note=f"从工单 {old.ticket_no} 拆分")
         new.execute(Command(Action.SUBMIT, now, note=note), actor)
         hit = ref.grids.locate(appeal.lon, appeal.lat) if appeal.lon and appeal.lat else None

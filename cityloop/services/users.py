@@ -125,13 +125,9 @@ def _check(
 def _check_scope(ctx: CityLoop, role: Role, region: str | None, dept: str | None) -> None:
     ref = ctx.reference.get()
     if role in (Role.SUPERVISOR, Role.GRID_WORKER) and region not in ref.regions:
-        raise InvalidCommand(
-            "region_code", "督办人员和网格员需要有效的辖区 a known region is needed"
-        )
+        raise InvalidCommand("region_code", "region_required")
     if role is Role.DEPARTMENT_HANDLER and dept not in ref.departments:
-        raise InvalidCommand(
-            "department_code", "承办人员需要有效的承办单位 a known department is needed"
-        )
+        raise InvalidCommand("department_code", "department_required")
 
 
 def _user(session: Session, user_id: int) -> UserRow:
@@ -163,7 +159,7 @@ def create_user(
             select(UserRow.id).where(UserRow.username == data.username)
         ).first()
         if taken:
-            raise InvalidCommand("username", f"用户名 '{data.username}' 已被使用 is taken")
+            raise InvalidCommand("username", "name_taken", {"name": data.username})
         hashed = hash_password(data.password)
         row = UserRow(
             username=data.username,
@@ -405,7 +401,7 @@ def change_password(
                 source=source,
             )
             uow.commit()
-            raise InvalidCommand("current_password", "当前密码错误 the current password is wrong")
+            raise InvalidCommand("current_password", "current_password_wrong")
         if new == current:
             raise PasswordRejected([_same_as_current()], field="new_password")
         try:

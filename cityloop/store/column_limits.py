@@ -31,9 +31,13 @@ def _range(column_type: Any) -> int | None:
     return None
 
 
-def value_problem(column: Any, value: Any, inserting: bool = False) -> str | None:
-    """Why `value` does not fit `column`, or None when it does. An insert leaves a None out,
-    so there the column's default (or a relationship's key, filled in by the flush) applies."""
+def value_problem(
+    column: Any, value: Any, inserting: bool = False, field: str = ""
+) -> InvalidCommand | None:
+    """Why `value` does not fit `column` (as the refusal naming `field`), or None when it
+    does. An insert leaves a None out, so there the column's default (or a relationship's key,
+    filled in by the flush) applies."""
+    field = field or column.key
     if value is None:
         if column.nullable or column.primary_key:
             return None
@@ -41,16 +45,17 @@ def value_problem(column: Any, value: Any, inserting: bool = False) -> str | Non
             column.default is not None or column.server_default is not None or column.foreign_keys
         ):
             return None
-        return "required (may not be empty)"
+        return InvalidCommand(field, "missing")
     column_type = column.type
     impl = getattr(column_type, "impl", column_type)  # a TypeDecorator's underlying type
     if isinstance(impl, String) and impl.length and isinstance(value, str):
         if len(value) > impl.length:
-            return f"at most {impl.length} characters"
+            return InvalidCommand(field, "string_too_long", {"max_length": impl.length})
     elif isinstance(value, int) and not isinstance(value, bool):
         bound = _range(impl)
         if bound is not None and not -bound <= value < bound:
-            return f"out of range (|value| < 2^{bound.bit_length() - 1})"
+            # |value| < 2^bits
+            return InvalidCommand(field, "out_of_range", {"bits": bound.bit_length() - 1})
     return None
 
 
@@ -65,8 +70,8 @@ def check_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> No
                     continue
                 value = state.dict[attr.key]
                 for column in attr.columns:
-                    if (why := value_problem(column, value, inserting)) is not None:
-                        raise InvalidCommand(attr.key, why)
+                    if (why := value_problem(column, value, inserting, attr.key)) is not None:
+                        raise why
 
 
 def install() -> None:

@@ -81,6 +81,7 @@ def test_admin_creates_users_with_validated_scope(client, users):
         },
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "region_code"
+    assert bad.json()["errors"][0]["code"] == "region_required"
     assert (
         client.post(
             "/api/v1/users",

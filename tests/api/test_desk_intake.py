@@ -81,11 +81,17 @@ def test_operator_merges_the_call_into_an_open_order(client: TestClient, users: 
         json={"note": "测试撤销"},
         headers=users.headers("dispatcher"),
     )
-    for over in ({"merge_into": first["work_order_id"]}, {"merge_into": 99999}):
+    for over, code in (
+        ({"merge_into": first["work_order_id"]}, "order_not_open"),
+        ({"merge_into": 99999}, "unknown_order"),
+    ):
         r = client.post("/api/v1/appeals", json=_appeal(**over), headers=operator)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "merge_into"
+        assert r.json()["errors"][0]["code"] == code
+    assert r.json()["errors"][0]["params"] == {"id": 99999}
     r = client.post("/api/v1/appeals", json=_appeal(merge_into=1, answer="答"), headers=operator)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "answer"
+    assert r.json()["errors"][0]["code"] == "answer_or_merge"
     r = client.post(
         "/api/v1/appeals",
         json=_appeal(channel="web", merge_into=1),

@@ -34,9 +34,16 @@ def test_upload_refuses_what_is_not_a_photo_or_pdf(client, ctx):
         "/api/v1/attachments", files={"file": ("x.png", b"MZ\x90\x00evil", "image/png")}
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
+    assert r.json()["errors"][0]["code"] == "file_type"
     ctx.settings.attachment_max_bytes = 10
     big = client.post("/api/v1/attachments", files={"file": ("a.png", PNG, "image/png")})
     assert big.status_code == 422
+    assert big.json()["errors"][0] | {"message": ""} == {
+        "field": "file",
+        "code": "file_too_large",
+        "params": {"max_mb": 0},
+        "message": "",
+    }
     ctx.settings.attachment_max_bytes = 10 * 1024 * 1024
     assert client.get("/api/v1/attachments/nope").status_code == 404
     assert client.get("/api/v1/attachments/..%2F..%2Fsecret_key").status_code == 404

@@ -152,6 +152,7 @@ def test_life_safety_is_never_closed_on_the_spot(client: TestClient, users: User
     r = client.post("/api/v1/appeals/on-spot", json=body, headers=users.headers("grid_west"))
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "life_safety"
+    assert r.json()["errors"][0]["code"] == "life_safety_dispatch"
     assert _orders(ctx) == 0
 
 

@@ -284,7 +284,13 @@ def test_three_level_view_and_bad_input(
         json={"format": "csv", "content": "时间,内容\n"},
         headers=city.headers("admin"),
     )
-    assert bad.status_code == 422 and "缺少列 发送人" in bad.text
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0] | {"message": ""} == {
+        "field": "content",
+        "code": "columns_missing",
+        "params": {"columns": ["发送人"]},
+        "message": "",
+    }
     dup = capp.post(
         f"{API}/micro-grids/import",
         json={
@@ -294,7 +300,13 @@ def test_three_level_view_and_bad_input(
         },
         headers=city.headers("admin"),
     )
-    assert dup.status_code == 422 and "第 3 行“小区" in dup.text
+    assert dup.status_code == 422
+    assert dup.json()["errors"][0] | {"message": ""} == {
+        "field": "第 3 行“小区”",
+        "code": "unknown_estate_in_grid",
+        "params": {"grid": GRID_W1, "estate": "不存在小区"},
+        "message": "",
+    }
     assert len(capp.get(f"{API}/micro-grids", headers=city.headers("admin")).json()) == 1
 
 

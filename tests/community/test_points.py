@@ -105,7 +105,11 @@ def test_accounts_events_redemption_reversal_statement(
     assert r.status_code == 200, r.text
     assert capp.post(f"{API}/redemptions", json=body, headers=me).json()["created"] is False
     out = capp.post(f"{API}/redemptions", json={**body, "request_id": "req-0002"}, headers=me)
-    assert out.status_code == 422 and "stock" in out.json()["detail"]
+    assert out.status_code == 422
+    assert (out.json()["errors"][0]["field"], out.json()["errors"][0]["code"]) == (
+        "item_id",
+        "out_of_stock",
+    )
     # Not enough points: refused as a whole, stock untouched.
     capp.post(
         f"{API}/items",

@@ -138,7 +138,13 @@ def test_books_post_flag_reverse_review_and_publish(
         json={"reason": "再来一次"},
         headers=users.headers("pm"),
     )
-    assert again.status_code == 422 and "已由第 4 号凭证冲销" in again.text
+    assert again.status_code == 422
+    assert again.json()["errors"][0] | {"message": ""} == {
+        "field": "entry_id",
+        "code": "entry_already_reversed",
+        "params": {"entry_no": 4},
+        "message": "",
+    }
 
     reviewed = capp.post(
         f"{API}/compounds/{trust['id']}/entries/{fee.json()['id']}/review",
@@ -318,7 +324,10 @@ def test_a_vote_needs_a_complete_owners_register(
         },
         headers=users.headers("resident2"),
     )
-    assert r.status_code == 422 and "没有登记业主" in r.text
+    assert r.status_code == 422
+    error = r.json()["errors"][0]
+    assert (error["field"], error["code"]) == ("compound_id", "owner_roll_no_owner")
+    assert error["params"]["count"] >= 1 and error["params"]["house_id"] >= 1
 
 
 def test_owners_import_names_the_bad_row_and_writes_nothing(

@@ -108,7 +108,7 @@ def test_return_goes_back_to_dispatch_and_needs_a_reason() -> None:
     order = run(new_order(), A.DISPATCH)
     with pytest.raises(InvalidCommand) as err:
         order.execute(cmd(A.RETURN, note=" "), ACTOR)
-    assert err.value.field == "note"
+    assert (err.value.field, err.value.code) == ("note", "text_required")
     order.execute(cmd(A.RETURN, note="非我单位职责"), ACTOR)
     assert order.status is S.RETURNED and order.return_count == 1
     assert order.lead is None and order.due_at is None
@@ -185,7 +185,7 @@ def test_handled_on_spot_closes_at_receipt_with_what_was_done() -> None:
 def test_handled_on_spot_needs_the_note_and_a_fresh_order() -> None:
     with pytest.raises(InvalidCommand) as err:
         new_order().execute(cmd(A.HANDLE_ON_SPOT, note="  "), ACTOR)
-    assert err.value.field == "handling_note"
+    assert (err.value.field, err.value.code) == ("handling_note", "text_required")
     for done in (run(new_order(), A.DISPATCH), run(new_order(), A.SUBMIT)):
         with pytest.raises(IllegalTransition):
             done.execute(cmd(A.HANDLE_ON_SPOT), ACTOR)
@@ -200,15 +200,16 @@ def test_an_on_spot_flag_on_a_dispatched_order_is_inconsistent() -> None:
 
 
 def test_dispatch_payload_is_checked() -> None:
-    for bad, field in [
-        ({"lead_department": None}, "lead_department"),
-        ({"co_departments": ("D-CG",)}, "co_departments"),
-        ({"time_limit": None}, "time_limit"),
-        ({"due_at": None}, "due_at"),
+    for bad, field, code in [
+        ({"lead_department": None}, "lead_department", "missing"),
+        ({"co_departments": ("D-CG",)}, "co_departments", "lead_also_co"),
+        ({"co_departments": ("D-X", "D-X")}, "co_departments", "listed_twice"),
+        ({"time_limit": None}, "time_limit", "missing"),
+        ({"due_at": None}, "due_at", "missing"),
     ]:
         with pytest.raises(InvalidCommand) as err:
             new_order().execute(cmd(A.DISPATCH, **bad), ACTOR)
-        assert err.value.field == field
+        assert (err.value.field, err.value.code) == (field, code)
 
 
 def test_co_reply_only_from_a_co_department() -> None:

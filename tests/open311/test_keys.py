@@ -37,11 +37,15 @@ def test_names_are_unique_and_limits_bounded(ctx: CityLoop):
     keys.create_key(ctx, "civic-app")
     with pytest.raises(InvalidCommand) as exc:
         keys.create_key(ctx, " civic-app ")
-    assert exc.value.field == "name"
-    with pytest.raises(InvalidCommand):
+    assert (exc.value.field, exc.value.code) == ("name", "name_taken")
+    assert exc.value.params == {"name": "civic-app"}
+    with pytest.raises(InvalidCommand) as exc:
         keys.create_key(ctx, "")
-    with pytest.raises(InvalidCommand):
+    assert (exc.value.field, exc.value.code) == ("name", "text_length")
+    with pytest.raises(InvalidCommand) as exc:
         keys.create_key(ctx, "fast-app", rate_limit_per_minute=0)
+    assert (exc.value.field, exc.value.code) == ("rate_limit_per_minute", "number_range")
+    assert exc.value.params == {"min": 1, "max": keys.MAX_RATE_LIMIT}
     assert [c.name for c in keys.list_clients(ctx)] == ["civic-app"]
 
 
@@ -102,6 +106,7 @@ def test_cli_create_list_revoke(ctx: CityLoop, cli_env):
     assert key not in listed.output
     again = runner.invoke(open311_app, ["key", "create", "civic-app"])
     assert again.exit_code == 2
+    assert "name：“civic-app”已被使用" in again.output  # the field and the Chinese words
     revoked = runner.invoke(open311_app, ["key", "revoke", "civic-app"])
     assert revoked.exit_code == 0 and "revoked" in revoked.output
     assert keys.authenticate(ctx, key) is None

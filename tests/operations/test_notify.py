@@ -298,7 +298,12 @@ def test_preferences_api_validates_and_names_the_field(client, users):
         headers=h,
         json={"channels": ["email"], "email": "cg@x.cn", "quiet_hours": "25:00-07:00"},
     )
-    assert r.status_code == 422 and "quiet_hours" in r.text
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_input"
+    assert (r.json()["errors"][0]["field"], r.json()["errors"][0]["code"]) == (
+        "quiet_hours",
+        "quiet_hours_format",
+    )
     r = client.put(
         "/api/v1/me/notifications",
         headers=h,

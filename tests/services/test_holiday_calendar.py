@@ -116,7 +116,13 @@ def test_edits_are_admin_only_and_bad_input_names_the_field(
     r = client.post("/api/v1/holidays", json=wrong, headers=users.headers("admin"))
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["errors"][0]["field"] == "days[0]"
+    assert r.json()["code"] == "invalid_input"
+    assert r.json()["errors"][0] | {"message": ""} == {
+        "field": "days[0]",
+        "code": "makeup_day_weekend",
+        "params": {"day": "2026-10-12"},
+        "message": "",
+    }
     assert seeded.sla.calendar.is_workday(date(2026, 10, 12)) is True
     r = client.post(
         "/api/v1/holidays",
@@ -126,6 +132,8 @@ def test_edits_are_admin_only_and_bad_input_names_the_field(
     assert r.status_code == 422 and r.json()["errors"][0]["field"].startswith("days.0.day")
     r = client.delete("/api/v1/holidays/2026-10-13", headers=users.headers("admin"))
     assert r.status_code == 422  # not listed: nothing to remove
+    assert r.json()["errors"][0]["code"] == "not_in_calendar"
+    assert r.json()["errors"][0]["params"] == {"day": "2026-10-13"}
 
 
 def test_removing_a_makeup_day_makes_it_a_weekend_again(

@@ -6,7 +6,8 @@ export interface FieldError {
   field: string
   message: string
   row?: number
-  /** a stable code and its params (request-validation errors carry them) */
+  /** a stable code and its params (every error of a 422 invalid_input carries them: request
+   * validation's and refused commands') */
   code?: string
   params?: Record<string, unknown>
 }
@@ -33,8 +34,9 @@ export class ApiError extends Error {
     this.title = problemText(this.code, this.params, String(title))
     this.detail = localText(body && typeof body.detail === 'string' ? body.detail : '')
     this.errors = body && Array.isArray(body.errors) ? body.errors : []
-    // A request-validation problem's field errors in the chosen language (an import's problems
-    // carry their own texts in both languages, ImportPanel picks one).
+    // The field errors of a 422 invalid_input (request validation, or a command the server
+    // refused) in the chosen language (an import's problems carry their own texts in both
+    // languages, ImportPanel picks one).
     if (this.code === 'invalid_input') {
       this.errors = this.errors.map((e) => ({ ...e, message: fieldErrorText(e.code, e.params, String(e.message ?? '')) }))
       // The server's detail ("invalid field(s): a, b") in the chosen language.

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from './api'
-import { i18n, localText } from './i18n'
+import COMMAND_MESSAGES from './commandMessages.json'
+import { FIELD_EN, FIELD_ZH } from './fieldMessages'
+import { fieldErrorText, i18n, localText } from './i18n'
 
 describe('server texts in the chosen language', () => {
   it('takes the half of a "中文 English" text', () => {
@@ -82,5 +84,59 @@ describe('field errors of a 422 invalid_input in the chosen language', () => {
     i18n.global.locale.value = 'zh-CN'
     const e = new ApiError(422, { code: 'import_rejected', errors: [{ field: 'lon', code: 'out_of_range', message: '经度超出范围', row: 2 }] })
     expect(e.errors[0].message).toBe('经度超出范围')
+  })
+})
+
+describe('a refused command (InvalidCommand) in the chosen language', () => {
+  // The body as the API sends it (tests/community/test_command_errors.py asserts the server's side).
+  const body = {
+    title: '输入有误 Invalid input', status: 422, code: 'invalid_input', detail: 'quantity: Must be from 1 to 20',
+    errors: [
+      { field: 'quantity', code: 'number_range', params: { min: 1, max: 20 }, message: 'Must be from 1 to 20' },
+      { field: 'format', code: 'enum', params: { expected: ['csv', 'xlsx'] }, message: 'Must be one of: csv, xlsx' },
+      { field: 'household_code', code: 'unknown_household', params: { code: 'HH-404' }, message: 'No household HH-404' },
+      { field: 'content', code: 'columns_missing', params: { columns: ['时间', '内容'] }, message: 'Line 1 lacks the column(s): 时间, 内容' },
+      { field: 'time_limit', code: 'time_limit_unit', params: { value: '3x', unit: 'x' }, message: "Time limit '3x': unknown unit 'x' (m, h, wh, d or wd)" },
+    ],
+  }
+  it('in Chinese (the default)', () => {
+    i18n.global.locale.value = 'zh-CN'
+    const e = new ApiError(422, body)
+    expect(e.title).toBe('输入有误')
+    expect(e.detail).toBe('有误的字段：quantity、format、household_code、content、time_limit')
+    expect(e.fields).toEqual({
+      quantity: '须在 1 到 20 之间',
+      format: '应为以下之一：csv、xlsx',
+      household_code: '没有户号为 HH-404 的住户',
+      content: '第 1 行缺少列：时间、内容',
+      time_limit: '时限“3x”中的单位“x”未知，应为 m、h、wh、d 或 wd',
+    })
+  })
+  it('in English when chosen', () => {
+    i18n.global.locale.value = 'en'
+    const e = new ApiError(422, body)
+    expect(e.title).toBe('Invalid input')
+    expect(e.fields).toEqual({
+      quantity: 'Must be from 1 to 20',
+      format: 'Must be one of: csv, xlsx',
+      household_code: 'No household HH-404',
+      content: 'Line 1 lacks the column(s): 时间, 内容',
+      time_limit: "Time limit '3x': unknown unit 'x' (m, h, wh, d or wd)",
+    })
+    i18n.global.locale.value = 'zh-CN'
+  })
+  it("keeps vue-i18n's syntax characters as text", () => {
+    i18n.global.locale.value = 'zh-CN'
+    const text = fieldErrorText('time_limit_syntax', { value: '3q' }, '')
+    expect(text).toContain('30m@natural（30分钟，自然时间）')
+    expect(text.startsWith('时限“3q”无法识别')).toBe(true)
+  })
+  it('words a code shared with request validation the same either way', () => {
+    for (const [lang, field] of [['zh', FIELD_ZH], ['en', FIELD_EN]] as const) {
+      const commands = (COMMAND_MESSAGES as Record<string, Record<string, string>>)[lang]
+      const shared = Object.keys(commands).filter((code) => code in field)
+      expect(shared).toContain('missing')
+      for (const code of shared) expect([code, commands[code]]).toEqual([code, field[code]])
+    }
   })
 })

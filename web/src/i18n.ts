@@ -2,6 +2,7 @@ import { createI18n } from 'vue-i18n'
 import { ID_EN, ID_ZH } from './identityMessages'
 import { MOBILE_EN, MOBILE_ZH } from './mobileMessages'
 import { FIELD_EN, FIELD_ZH } from './fieldMessages'
+import COMMAND_MESSAGES from './commandMessages.json'
 
 const zh = {
   app: { name: 'CityLoop 一网统管', tagline: '一网统管', logout: '退出登录', lang: 'English', role: '角色' },
@@ -90,7 +91,7 @@ const zh = {
   },
   id: ID_ZH,
   m: MOBILE_ZH,
-  fe: FIELD_ZH,
+  fe: { ...COMMAND_MESSAGES.zh, ...FIELD_ZH },
   enum: {} as Record<string, Record<string, string>>,
 }
 
@@ -209,7 +210,7 @@ const en: typeof zh = {
   },
   id: ID_EN,
   m: MOBILE_EN,
-  fe: FIELD_EN,
+  fe: { ...COMMAND_MESSAGES.en, ...FIELD_EN },
   enum: ENUM_EN,
 }
 
@@ -249,13 +250,17 @@ export function problemText(code: string, params: Record<string, unknown>, title
   return localText(title)
 }
 
-/** One field error of a request-validation problem (422 invalid_input) in the chosen language:
- * by its code and params where the console knows it, else the server's message (its chosen half
- * when it is written "中文 English"); English that cannot be worded is not shown in Chinese. */
+/** One field error of a 422 invalid_input (a request-validation error or a refused command) in
+ * the chosen language: by its code and params where the console knows it (fe: fieldMessages.ts
+ * and commandMessages.json, written from the server's catalogue), else the server's message (its
+ * chosen half when it is written "中文 English"); English that cannot be worded is not shown in
+ * Chinese. A list param is joined; `expected` is also offered as `choices`. */
 export function fieldErrorText(code: string | undefined, params: Record<string, unknown> | undefined, message: string): string {
   const g = i18n.global as any
+  const sep = g.t('admin.listSep')
   const p: Record<string, unknown> = { ...(params ?? {}) }
-  if (Array.isArray(p.expected)) p.choices = p.expected.join(g.t('admin.listSep'))
+  if (Array.isArray(p.expected) && p.choices === undefined) p.choices = p.expected
+  for (const [k, v] of Object.entries(p)) if (Array.isArray(v)) p[k] = v.join(sep)
   if (code && g.te(`fe.${code}`)) return g.t(`fe.${code}`, p)
   if (CJK.test(message)) return localText(message)
   return g.locale.value === 'en' ? message : g.t('fe.invalid')

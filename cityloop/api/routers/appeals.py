@@ -71,15 +71,15 @@ def create_appeal(body: AppealCreate, ctx: Ctx, actor: OptionalActor, request: R
     # 并入 and 直接办结 are the operator's decisions, never a resident's.
     if (body.merge_into is not None or body.answer is not None) and submitter.role not in _STAFF:
         field = "merge_into" if body.merge_into is not None else "answer"
-        raise InvalidCommand(field, "仅话务员、派单员可以并入或直接办结 / staff only")
+        raise InvalidCommand(field, "staff_only")
     if body.knowledge_id is not None:
         if body.answer is None:
-            raise InvalidCommand("knowledge_id", "知识条目只用于直接办结 / only with an answer")
+            raise InvalidCommand("knowledge_id", "knowledge_answer_only")
         try:
             knowledge.get(ctx, body.knowledge_id)
         except OrderNotFound as exc:
             raise InvalidCommand(
-                "knowledge_id", f"没有知识条目 {body.knowledge_id} / no such entry"
+                "knowledge_id", "unknown_knowledge", {"id": body.knowledge_id}
             ) from exc
     if actor is None:
         ratelimit.hit(ctx, "anonymous_appeal", ratelimit.client_address(request))

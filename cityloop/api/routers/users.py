@@ -31,7 +31,7 @@ def _role(value: str, field: str = "role") -> Role:
     try:
         return Role(value)
     except ValueError as exc:
-        raise InvalidCommand(field, f"'{value}' 不是有效角色 is not a role") from exc
+        raise InvalidCommand(field, "unknown_role", {"value": value}) from exc
 
 
 @router.get("", operation_id="listUsers")

@@ -23,16 +23,26 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from cityloop.domain.error_words import render
 
 
 class FormatError(ValueError):
-    """A line or record that cannot be read; `where` says which (1-based)."""
+    """A line or record that cannot be read; `where` says which (1-based). `code` and
+    `params` (which hold the line or record) are those of the refused command it becomes
+    (cityloop/domain/error_words.py); the message, Chinese, names the line itself."""
 
-    def __init__(self, where: str, message: str) -> None:
+    def __init__(self, where: str, code: str, **params: Any) -> None:
         self.where = where
-        self.message = message
-        super().__init__(f"{where}：{message}")
+        self.code = code
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params, "zh")
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ def parse_wecom(raw: str, tz: ZoneInfo) -> list[Incoming]:
     try:
         records = json.loads(raw) if raw.startswith("[") else None
     except json.JSONDecodeError as exc:
-        raise FormatError("JSON", f"不是有效的 JSON（第 {exc.lineno} 行）") from None
+        raise FormatError("JSON", "json_invalid_at", line=exc.lineno) from None
     if records is None:
         records = []
         for n, line in enumerate(raw.splitlines(), start=1):
@@ -64,11 +74,11 @@ def parse_wecom(raw: str, tz: ZoneInfo) -> list[Incoming]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
-                raise FormatError(f"第 {n} 行", "不是有效的 JSON 对象") from None
+                raise FormatError(f"第 {n} 行", "json_line_object", line=n) from None
     out: list[Incoming] = []
     for n, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
-            raise FormatError(f"第 {n} 条", "应为 JSON 对象")
+            raise FormatError(f"第 {n} 条", "json_record_object", record=n)
         if rec.get("action", "send") != "send" or rec.get("msgtype") != "text":
             continue
         if not rec.get("roomid"):
@@ -79,9 +89,7 @@ def parse_wecom(raw: str, tz: ZoneInfo) -> list[Incoming]:
             at = datetime.fromtimestamp(int(rec["msgtime"]) / 1000, tz)
             text = str(rec["text"]["content"])
         except (KeyError, TypeError, ValueError, OverflowError, OSError):
-            raise FormatError(
-                f"第 {n} 条", "缺少 msgid、from、msgtime 或 text.content，或其值无效"
-            ) from None
+            raise FormatError(f"第 {n} 条", "wecom_record_fields", record=n) from None
         out.append(Incoming(msgid[:80], str(rec["roomid"])[:80], sender[:80], at, text))
     return out
 
@@ -91,12 +99,12 @@ _HEAD = re.compile(
 )
 
 
-def _when(day: str, clock: str, tz: ZoneInfo, where: str) -> datetime:
+def _when(day: str, clock: str, tz: ZoneInfo, where: str, line: int) -> datetime:
     fmt = "%Y-%m-%d %H:%M:%S" if clock.count(":") == 2 else "%Y-%m-%d %H:%M"
     try:
         return datetime.strptime(f"{day} {clock}", fmt).replace(tzinfo=tz)
     except ValueError:
-        raise FormatError(where, f"时间“{day} {clock}”无效") from None
+        raise FormatError(where, "chat_time_invalid", line=line, value=f"{day} {clock}") from None
 
 
 def parse_text(raw: str, tz: ZoneInfo, group_key: str) -> list[Incoming]:
@@ -106,12 +114,12 @@ def parse_text(raw: str, tz: ZoneInfo, group_key: str) -> list[Incoming]:
             continue
         m = _HEAD.match(line.strip())
         if m:
-            at = _when(m.group(1), m.group(2), tz, f"第 {n} 行")
+            at = _when(m.group(1), m.group(2), tz, f"第 {n} 行", n)
             out.append((at, m.group(3).strip(), [m.group(4)]))
         elif out:
             out[-1][2].append(line.strip())
         else:
-            raise FormatError(f"第 {n} 行", "应以“日期 时间 昵称: 内容”开头")
+            raise FormatError(f"第 {n} 行", "chat_line_start", line=n)
     return [
         Incoming(
             _hash_id(group_key, at.isoformat(), who, "\n".join(t)), None, who, at, "\n".join(t)
@@ -128,23 +136,23 @@ def parse_csv(raw: bytes, tz: ZoneInfo, group_key: str) -> list[Incoming]:
         except UnicodeDecodeError:
             continue
     else:
-        raise FormatError("文件", "不是 UTF-8 或 GB18030 编码的文本")
+        raise FormatError("文件", "file_encoding")
     reader = csv.DictReader(io.StringIO(text))
     need = ("时间", "发送人", "内容")
     missing = [c for c in need if c not in (reader.fieldnames or [])]
     if missing:
-        raise FormatError("第 1 行", f"缺少列 {'、'.join(missing)}")
+        raise FormatError("第 1 行", "columns_missing", columns=missing)
     out = []
     for n, rec in enumerate(reader, start=2):
         stamp = (rec.get("时间") or "").strip()
         parts = stamp.replace("T", " ").split()
         if len(parts) != 2:
-            raise FormatError(f"第 {n} 行“时间”", f"应为“2026-11-28 07:30”，实为“{stamp}”")
-        at = _when(parts[0], parts[1], tz, f"第 {n} 行“时间”")
+            raise FormatError(f"第 {n} 行“时间”", "chat_csv_time", line=n, value=stamp)
+        at = _when(parts[0], parts[1], tz, f"第 {n} 行“时间”", n)
         who = (rec.get("发送人") or "").strip()[:80]
         body = (rec.get("内容") or "").strip()
         if not who or not body:
-            raise FormatError(f"第 {n} 行", "“发送人”和“内容”不能为空")
+            raise FormatError(f"第 {n} 行", "chat_sender_text", line=n)
         mid = (rec.get("消息ID") or "").strip()[:80] or _hash_id(group_key, stamp, who, body)
         out.append(Incoming(mid, None, who, at, body))
     return out

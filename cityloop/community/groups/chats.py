@@ -301,7 +301,7 @@ def list_topics(
     ctx: CityLoop, actor: Actor, status: str | None = None, page: int = 1, page_size: int = 20
 ) -> dict[str, Any]:
     if status is not None and status not in STATUS_LABELS:
-        raise InvalidCommand("status", f"状态只能是 {'、'.join(STATUS_LABELS)}")
+        raise InvalidCommand("status", "enum", {"expected": list(STATUS_LABELS)})
     with ctx.uow() as uow:
         s = uow.session
         mgs = registry.visible(s, actor)
@@ -342,9 +342,9 @@ def decide(
         if not (registry.is_leader(actor, mg) or actor.role in registry.STAFF):
             raise PermissionDenied("只有微网格长和社区工作人员可以确认主题")
         if t.status in ("confirmed", "dismissed"):
-            raise InvalidCommand("topic_id", f"该主题已{STATUS_LABELS[t.status]}")
+            raise InvalidCommand("topic_id", "topic_decided", {"status": t.status})
         if not confirm and not note.strip():
-            raise InvalidCommand("note", "忽略主题须说明理由")
+            raise InvalidCommand("note", "reason_required")
         evidence = [
             f"{r.sent_at.astimezone(ctx.settings.tz):%m-%d %H:%M} "
             f"{mask_name(r.sender_nick)}：{mask_text(r.text)}"

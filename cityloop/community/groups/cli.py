@@ -16,13 +16,13 @@ def micro_grids(path: Path) -> None:
     """Micro-grids from CSV (编码, 名称, 网格编码, 小区, 楼栋, 微网格长, 身份), all or nothing."""
     from cityloop.community.cli import _context, _system
     from cityloop.community.groups import registry
-    from cityloop.domain.errors import DomainError
+    from cityloop.domain.errors import DomainError, text_zh
 
     ctx = _context()
     try:
         typer.echo(registry.import_csv(ctx, _system(), path.read_bytes()))
     except DomainError as exc:
-        typer.echo(f"{path.name}：{exc}；未导入任何数据", err=True)
+        typer.echo(f"{path.name}：{text_zh(exc)}；未导入任何数据", err=True)
         raise typer.Exit(2) from None
     finally:
         ctx.engine.dispose()
@@ -37,7 +37,7 @@ def messages(
     """A group's messages from a WeCom archive (JSON), a text export or a CSV export."""
     from cityloop.community.cli import _context, _system
     from cityloop.community.groups import adapters, chats
-    from cityloop.domain.errors import DomainError
+    from cityloop.domain.errors import DomainError, text_zh
 
     ctx = _context()
     tz = ctx.settings.tz
@@ -54,7 +54,7 @@ def messages(
             raise typer.Exit(2)
         typer.echo(chats.ingest(ctx, _system(), group, msgs))
     except (adapters.FormatError, UnicodeDecodeError, DomainError) as exc:
-        typer.echo(f"{path.name}：{exc}；未导入任何数据", err=True)
+        typer.echo(f"{path.name}：{text_zh(exc)}；未导入任何数据", err=True)
         raise typer.Exit(2) from None
     finally:
         ctx.engine.dispose()

@@ -25,9 +25,7 @@ LEVELS = {"district": 6, "street": 9, "community": 12}
 
 def overview(ctx: CityLoop, actor: Actor, level: str = "community") -> list[dict[str, Any]]:
     if level not in LEVELS:
-        raise InvalidCommand(
-            "level", "层级只能是 district（区）、street（街道）或 community（社区）"
-        )
+        raise InvalidCommand("level", "overview_level")
     width = LEVELS[level]
     week = ctx.clock.now() - timedelta(days=7)
     with ctx.uow() as uow:

@@ -60,21 +60,33 @@ def load(s: Session, actor: Actor, micro_grid_id: int) -> MicroGridRow:
     return mg
 
 
+# The fields a micro-grid's checks name: the API's, or the import file's columns.
+_API_FIELDS = {"编码": "code", "网格编码": "grid_code", "身份": "leader_kind", "小区": "estate"}
+
+
 def _check(s: Session, where: str, code: str, grid_code: str, estate: str, kind: str) -> int | None:
+    """`where` is the import's '第 N 行“' (its fields are the file's columns), or '' for the
+    API (its fields are the body's)."""
+
+    def named(column: str) -> str:
+        return f"{where}{column}”" if where else _API_FIELDS[column]
+
     if not code.strip():
-        raise InvalidCommand(f"{where}编码", "编码不能为空")
+        raise InvalidCommand(named("编码"), "missing")
     level = s.execute(select(RegionRow.level).where(RegionRow.code == grid_code)).scalar()
     if level != "grid":
-        raise InvalidCommand(f"{where}网格编码", f"“{grid_code}”不是已知的单元网格编码")
+        raise InvalidCommand(named("网格编码"), "unknown_grid", {"code": grid_code})
     if kind not in LEADER_KINDS:
-        raise InvalidCommand(f"{where}身份", "微网格长身份只能是“居民”或“社区工作者”")
+        raise InvalidCommand(named("身份"), "leader_kind")
     if not estate:
         return None
     found = s.execute(
         select(EstateRow.id).where(EstateRow.grid_code == grid_code, EstateRow.name == estate)
     ).scalar()
     if found is None:
-        raise InvalidCommand(f"{where}小区", f"网格 {grid_code} 中没有小区“{estate}”")
+        raise InvalidCommand(
+            named("小区"), "unknown_estate_in_grid", {"grid": grid_code, "estate": estate}
+        )
     return int(found)
 
 
@@ -110,7 +122,7 @@ def create(
         try:
             s.flush()
         except IntegrityError:
-            raise InvalidCommand("code", f"微网格编码 {code} 已存在") from None
+            raise InvalidCommand("code", "micro_grid_exists", {"code": code}) from None
         audit(s, actor, "micro_grid_create", f"micro_grid:{row.code}", {"grid": grid_code})
         uow.commit()
         return view(s, actor, row)
@@ -125,11 +137,11 @@ def import_csv(ctx: CityLoop, actor: Actor, raw: bytes) -> dict[str, Any]:
         except UnicodeDecodeError:
             continue
     else:
-        raise InvalidCommand("file", "文件不是 UTF-8 或 GB18030 编码的 CSV")
+        raise InvalidCommand("file", "file_encoding")
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidCommand("file", f"第 1 行缺少列：{'、'.join(missing)}")
+        raise InvalidCommand("file", "columns_missing", {"columns": missing})
     kinds = {v: k for k, v in LEADER_KINDS.items()}
     with ctx.uow() as uow:
         s = uow.session
@@ -140,13 +152,15 @@ def import_csv(ctx: CityLoop, actor: Actor, raw: bytes) -> dict[str, Any]:
             grid = (rec["网格编码"] or "").strip()
             kind = kinds.get((rec["身份"] or "").strip(), "?")
             if code in seen:
-                raise InvalidCommand(f"{where}编码”", f"编码 {code} 在文件中重复")
+                raise InvalidCommand(f"{where}编码”", "duplicate_in_file", {"value": code})
             seen.add(code)
             estate_id = _check(s, where, code, grid, (rec["小区"] or "").strip(), kind)
             try:
                 require_staff(actor, grid)
             except PermissionDenied:
-                raise InvalidCommand(f"{where}网格编码”", f"网格 {grid} 不在您的辖区") from None
+                raise InvalidCommand(
+                    f"{where}网格编码”", "grid_outside_area", {"code": grid}
+                ) from None
             s.add(
                 MicroGridRow(
                     code=code,
@@ -163,7 +177,7 @@ def import_csv(ctx: CityLoop, actor: Actor, raw: bytes) -> dict[str, Any]:
             try:
                 s.flush()
             except IntegrityError:
-                raise InvalidCommand(f"{where}编码”", f"微网格编码 {code} 已存在") from None
+                raise InvalidCommand(f"{where}编码”", "micro_grid_exists", {"code": code}) from None
         audit(s, actor, "micro_grid_import", "micro_grids", {"rows": len(seen)})
         uow.commit()
     return {"imported": len(seen)}
@@ -180,7 +194,7 @@ def add_group(
     member_count: int = 0,
 ) -> dict[str, Any]:
     if platform not in ("wecom", "export"):
-        raise InvalidCommand("platform", "平台只能是 wecom（企业微信）或 export（导出记录）")
+        raise InvalidCommand("platform", "chat_platform")
     with ctx.uow() as uow:
         s = uow.session
         mg = load(s, actor, micro_grid_id)
@@ -197,7 +211,7 @@ def add_group(
         try:
             s.flush()
         except IntegrityError:
-            raise InvalidCommand("external_id", "该群已登记") from None
+            raise InvalidCommand("external_id", "chat_group_exists") from None
         audit(s, actor, "chat_group_add", f"chat_group:{row.id}", {"micro_grid": mg.code})
         uow.commit()
         return {"id": row.id, "micro_grid_id": mg.id, "name": row.name, "platform": platform}

@@ -89,7 +89,7 @@ def ingest(group_id: Id, body: MessagesIn, ctx: Ctx, actor: CurrentActor) -> dic
         else:
             msgs = adapters.parse_csv(body.content.encode(), tz, f"group:{group_id}")
     except adapters.FormatError as exc:
-        raise InvalidCommand("content", str(exc)) from None
+        raise InvalidCommand("content", exc.code, exc.params) from None
     return chats.ingest(ctx, actor, group_id, msgs)
 
 

@@ -36,9 +36,9 @@ AFTER = {"session": "mediating", "settle": "settled", "fail": "failed", "follow_
 def check_step(step: str, status: str) -> None:
     allowed = STEPS.get(step)
     if allowed is None:
-        raise InvalidCommand("step", f"unknown step {step}")
+        raise InvalidCommand("step", "unknown_step", {"step": step})
     if status not in allowed:
-        raise InvalidCommand("status", f"'{step}' is not possible when the case is {status}")
+        raise InvalidCommand("status", "step_not_allowed", {"step": step, "status": status})
 
 
 def next_level(level: str) -> str | None:

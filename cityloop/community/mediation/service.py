@@ -63,20 +63,20 @@ def open_case(
     require(actor, access.COMMUNITY_STAFF, "register disputes")
     cfg = load_config(ctx.settings).mediation
     if type not in cfg.types:
-        raise InvalidCommand("type", f"one of {', '.join(cfg.types)}")
+        raise InvalidCommand("type", "enum", {"expected": list(cfg.types)})
     if len(parties) < 2:
-        raise InvalidCommand("parties", "a dispute has at least two parties")
+        raise InvalidCommand("parties", "parties_too_few", {"min": 2})
     cipher = cipher_for(ctx.settings)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         s = uow.session
         region = s.execute(select(RegionRow).where(RegionRow.code == region_code)).scalar()
         if region is None or region.level not in ("community", "grid"):
-            raise InvalidCommand("region_code", "a community or unit grid code")
+            raise InvalidCommand("region_code", "community_or_grid_code")
         if not access.in_region(actor, region_code) and not (
             actor.region_code or "\x00"
         ).startswith(region_code):
-            raise InvalidCommand("region_code", "outside your jurisdiction")
+            raise InvalidCommand("region_code", "outside_jurisdiction")
         due, _warn = deadline(ctx, now, _limit(ctx, "community"))
         case = DisputeRow(
             case_no=secrets.token_hex(8),
@@ -213,13 +213,13 @@ def step(
     """session (调解记录) | settle (协议) | fail | escalate | follow_up (回访)."""
     require(actor, access.COMMUNITY_STAFF, "mediate")
     if len(note.strip()) < 2:
-        raise InvalidCommand("note", "required")
+        raise InvalidCommand("note", "missing")
     now = ctx.clock.now()
     with ctx.uow() as uow:
         s = uow.session
         case = _load(s, actor, case_id)
         if version is not None and case.version != version:
-            raise InvalidCommand("version", "the case changed meanwhile; reload")
+            raise InvalidCommand("version", "changed_meanwhile", {"version": case.version})
         if case.level != "community" and actor.role is Role.GRID_WORKER:
             raise PermissionDenied("上移后由街道/区调解 the street or district mediates now")
         check_step(kind, case.status)
@@ -241,7 +241,7 @@ def step(
 def _escalate(ctx: CityLoop, s: Session, case: DisputeRow, by: str, why: str, now: Any) -> None:
     level = next_level(case.level)
     if level is None:
-        raise InvalidCommand("level", "the case is already at the district")
+        raise InvalidCommand("level", "mediation_top_level")
     old = case.level
     case.level, case.level_since, case.status = level, now, "open"
     case.due_at = deadline(ctx, now, _limit(ctx, level))[0]

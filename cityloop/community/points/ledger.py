@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from cityloop.domain.error_words import render
 
 ISSUANCE = "system:issuance"
 REDEMPTION = "system:redemption"
@@ -21,12 +24,18 @@ SYSTEM_ACCOUNTS = (ISSUANCE, REDEMPTION)
 
 
 class LedgerError(Exception):
-    """A transaction the ledger refuses; nothing was posted."""
+    """A transaction the ledger refuses; nothing was posted. `code` and `params` are those of
+    the refused command it becomes (cityloop/domain/error_words.py)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, code: str, **params: Any) -> None:
         self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+        self.code = code
+        self.params = params
+        super().__init__(f"{field}: {self.message}")
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params, "en")
 
 
 class Unbalanced(LedgerError):
@@ -88,7 +97,7 @@ def spend(key: str, kind: str, account: str, points: int, memo: str = "") -> Tra
 def reversal(original: Transaction, key: str, reason: str) -> Transaction:
     """The transaction that undoes `original` (冲正), with the reason as its memo."""
     if original.reverses is not None:
-        raise LedgerError("key", "a reversal is not reversed; post a new transaction")
+        raise LedgerError("key", "reversal_not_reversible")
     postings = tuple(Posting(p.account, -p.amount) for p in original.postings)
     kind = f"reversal:{original.kind}"[:24]
     return Transaction(key, kind, postings, reason, reverses=original.key)
@@ -96,16 +105,16 @@ def reversal(original: Transaction, key: str, reason: str) -> Transaction:
 
 def validate(txn: Transaction) -> None:
     if not txn.key or len(txn.key) > 120:
-        raise LedgerError("key", "a transaction needs a key of 1–120 characters")
+        raise LedgerError("key", "text_length", min=1, max=120)
     if len(txn.postings) < 2:
-        raise Unbalanced("postings", "a transaction needs at least two postings")
+        raise Unbalanced("postings", "entry_too_short")
     for p in txn.postings:
         if p.amount == 0:
-            raise Unbalanced("postings", "a posting of zero points")
+            raise Unbalanced("postings", "posting_zero")
         if not isinstance(p.amount, int) or isinstance(p.amount, bool):
-            raise Unbalanced("postings", "points are whole numbers")
+            raise Unbalanced("postings", "int_type")
     if sum(p.amount for p in txn.postings) != 0:
-        raise Unbalanced("postings", "debits and credits differ")
+        raise Unbalanced("postings", "postings_unbalanced")
 
 
 def plan(
@@ -117,11 +126,15 @@ def plan(
     after: dict[str, int] = {}
     for account, delta in _net(txn.postings).items():
         if account not in balances:
-            raise LedgerError("account", f"no account {account}")
+            raise LedgerError("account", "unknown_points_account", account=account)
         new = balances[account] + delta
         if new < 0 and account not in free:
             raise InsufficientBalance(
-                "points", f"{account} has {balances[account]} points, needs {-delta}"
+                "points",
+                "insufficient_points",
+                account=account,
+                balance=balances[account],
+                needed=-delta,
             )
         after[account] = new
     return after
@@ -145,12 +158,12 @@ class Ledger:
         if seen is not None:
             if seen.same_as(txn):
                 return False
-            raise KeyReused("key", f"key {txn.key} already used by another transaction")
+            raise KeyReused("key", "ledger_key_reused", key=txn.key)
         if txn.reverses is not None:
             if txn.reverses not in self._by_key:
-                raise LedgerError("reverses", f"no transaction {txn.reverses}")
+                raise LedgerError("reverses", "unknown_transaction", key=txn.reverses)
             if txn.reverses in self._reversed:
-                raise LedgerError("reverses", f"{txn.reverses} is already reversed")
+                raise LedgerError("reverses", "already_reversed", key=txn.reverses)
         after = plan(self.balances, txn)
         self.balances.update(after)
         self.journal.append(txn)
@@ -162,7 +175,7 @@ class Ledger:
     def reverse(self, key: str, new_key: str, reason: str) -> Transaction:
         original = self._by_key.get(key)
         if original is None:
-            raise LedgerError("key", f"no transaction {key}")
+            raise LedgerError("key", "unknown_transaction", key=key)
         txn = reversal(original, new_key, reason)
         self.post(txn)
         return txn

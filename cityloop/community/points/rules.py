@@ -38,7 +38,7 @@ class PointRules:
     def rule(self, name: str) -> Rule:
         found = self.rules.get(name)
         if found is None:
-            raise LedgerError("rule", f"no point rule '{name}' is configured")
+            raise LedgerError("rule", "unknown_point_rule", name=name)
         return found
 
 
@@ -71,10 +71,11 @@ def parse_rules(section: dict[str, Any]) -> PointRules:
 def recycling_points(rule: Rule, material: str, kilograms: float) -> int:
     """Points for weighed recyclables: per-kg rate of the material, rounded down."""
     if material not in rule.per_kg:
-        known = ", ".join(sorted(rule.per_kg))
-        raise LedgerError("material", f"unknown material '{material}' (known: {known})")
+        raise LedgerError(
+            "material", "unknown_material", value=material, expected=sorted(rule.per_kg)
+        )
     if not 0 < kilograms <= 500:
-        raise LedgerError("kilograms", "weight must be above 0 and at most 500 kg")
+        raise LedgerError("kilograms", "weight_range", max=500)
     return int(rule.per_kg[material] * kilograms + 1e-9)
 
 

@@ -57,6 +57,7 @@ from cityloop.store.prefix import starts_with
 
 T = TypeVar("T")
 VOLUNTEER_KINDS = ("task_reported", "task_done")
+MAX_QUANTITY = 20  # rewards redeemed at once
 
 
 def rules(ctx: CityLoop) -> PointRules:
@@ -78,7 +79,7 @@ def _ledger_errors(fn: Callable[[], T]) -> T:
         try:
             return fn()
         except LedgerError as exc:
-            raise InvalidCommand(exc.field, exc.message) from exc
+            raise InvalidCommand(exc.field, exc.code, exc.params) from exc
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -157,7 +158,7 @@ def post(
     ).scalar_one_or_none()
     if existing is not None:
         if not _stored(s, existing).same_as(txn):
-            raise KeyReused("key", f"key {txn.key} already used by another transaction")
+            raise KeyReused("key", "ledger_key_reused", key=txn.key)
         return existing, False
     _system_accounts(s)
     codes = sorted({p.account for p in txn.postings})
@@ -180,11 +181,11 @@ def post(
             select(PointTransactionRow.id).where(PointTransactionRow.key == txn.reverses)
         ).scalar()
         if original is None:
-            raise LedgerError("reverses", f"no transaction {txn.reverses}")
+            raise LedgerError("reverses", "unknown_transaction", key=txn.reverses)
         if s.execute(
             select(PointTransactionRow.id).where(PointTransactionRow.reverses_key == txn.reverses)
         ).first():
-            raise LedgerError("reverses", f"{txn.reverses} is already reversed")
+            raise LedgerError("reverses", "already_reversed", key=txn.reverses)
     row = PointTransactionRow(
         key=txn.key,
         kind=txn.kind,
@@ -216,7 +217,7 @@ def post(
             .execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]
-            raise InsufficientBalance("points", f"{code} changed meanwhile; not enough points")
+            raise InsufficientBalance("points", "points_changed", account=code)
         acc.balance = new_balance
     s.flush()
     return row, True
@@ -310,9 +311,9 @@ def garbage_event(
     (points by weight and material) or a violation (no points; a work order)."""
     require(actor, {Role.ADMIN}, "post device events")
     if kind not in ("drop", "recycle", "violation"):
-        raise InvalidCommand("kind", "drop, recycle or violation")
+        raise InvalidCommand("kind", "enum", {"expected": ["drop", "recycle", "violation"]})
     if at.tzinfo is None:
-        raise InvalidCommand("at", "a time with its zone")
+        raise InvalidCommand("at", "time_zone_required")
     rs = rules(ctx)
     key = f"garbage:{device}:{event_id}"
 
@@ -328,7 +329,9 @@ def garbage_event(
                 select(HouseholdRow).where(HouseholdRow.code == household_code)
             ).scalar_one_or_none()
             if household is None:
-                raise InvalidCommand("household_code", f"no household {household_code}")
+                raise InvalidCommand(
+                    "household_code", "unknown_household", {"code": household_code}
+                )
             account = _ensure_household(s, household)
             points, flagged, data = 0, None, {}
             if kind == "drop":
@@ -351,7 +354,7 @@ def garbage_event(
             elif kind == "recycle":
                 rule = rs.rule("recycling")
                 if material is None or kilograms is None:
-                    raise InvalidCommand("material", "recycling needs material and kilograms")
+                    raise InvalidCommand("material", "recycling_weight_required")
                 points = recycling_points(rule, material, kilograms)
                 data = {"material": material, "kilograms": kilograms}
             else:
@@ -450,7 +453,7 @@ def monthly_grant(ctx: CityLoop, actor: Actor, month: str) -> dict[str, int]:
     try:
         datetime.strptime(month, "%Y-%m")
     except ValueError as exc:
-        raise InvalidCommand("month", "YYYY-MM") from exc
+        raise InvalidCommand("month", "month_format") from exc
     rule = rules(ctx).rule("monthly_grant")
 
     def run() -> dict[str, int]:
@@ -505,8 +508,8 @@ def redeem(
     online (the resident). `request_id` makes a retried request harmless."""
     if actor.role not in (Role.RESIDENT, Role.ADMIN, Role.GRID_WORKER, Role.SUPERVISOR):
         raise PermissionDenied("not for this role")
-    if not 1 <= quantity <= 20:
-        raise InvalidCommand("quantity", "1 to 20")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidCommand("quantity", "number_range", {"min": 1, "max": MAX_QUANTITY})
     key = f"redeem:{request_id}"
 
     def run() -> dict[str, Any]:
@@ -515,7 +518,7 @@ def redeem(
             acc = _account_for(s, actor, account)
             item = s.get(PointItemRow, item_id)
             if item is None or not item.active:
-                raise InvalidCommand("item_id", "no such reward")
+                raise InvalidCommand("item_id", "unknown_reward", {"id": item_id})
             txn = spend(
                 key, "redeem", acc.code, item.cost * quantity, f"兑换 {item.name} ×{quantity}"
             )
@@ -530,7 +533,7 @@ def redeem(
                     .execution_options(synchronize_session=False)
                 )
                 if took.rowcount != 1:  # type: ignore[attr-defined]
-                    raise InvalidCommand("item_id", "out of stock")
+                    raise InvalidCommand("item_id", "out_of_stock")
             data = {"item_id": item.id, "quantity": quantity, "channel": item.channel}
             row, created = post(s, txn, ctx.clock.now(), actor.name, data)
             uow.commit()
@@ -543,7 +546,7 @@ def reverse(ctx: CityLoop, actor: Actor, key: str, reason: str) -> dict[str, Any
     """冲正: undo a transaction with a reason; a reversed redemption puts the stock back."""
     require(actor, {Role.ADMIN, Role.SUPERVISOR}, "reverse points")
     if len(reason.strip()) < 2:
-        raise InvalidCommand("reason", "say why")
+        raise InvalidCommand("reason", "reason_required")
 
     def run() -> dict[str, Any]:
         with ctx.uow() as uow:
@@ -600,7 +603,7 @@ def create_item(
 ) -> dict[str, Any]:
     require(actor, {Role.ADMIN}, "manage rewards")
     if channel not in rules(ctx).channels:
-        raise InvalidCommand("channel", f"one of {', '.join(rules(ctx).channels)}")
+        raise InvalidCommand("channel", "enum", {"expected": list(rules(ctx).channels)})
     with ctx.uow() as uow:
         item = PointItemRow(
             name=name, channel=channel, place=place, cost=cost, stock=stock, active=True
@@ -655,7 +658,7 @@ def statement(ctx: CityLoop, actor: Actor, code: str, month: str) -> dict[str, A
     try:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError as exc:
-        raise InvalidCommand("month", "YYYY-MM") from exc
+        raise InvalidCommand("month", "month_format") from exc
     nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     tz = ctx.settings.tz
     start, end = datetime.combine(first, time(0), tz), datetime.combine(nxt, time(0), tz)
@@ -791,7 +794,7 @@ def claim_task(ctx: CityLoop, actor: Actor, task_id: int) -> dict[str, Any]:
         if task is None or not resident.grid_code.startswith(task.community_code):
             raise NotFound(f"task {task_id}")
         if task.status != "open":
-            raise InvalidCommand("task", "already claimed")
+            raise InvalidCommand("task", "task_claimed")
         task.status, task.claimed_by = "claimed", resident.id
         uow.commit()
         return _task_view(task)
@@ -812,7 +815,7 @@ def complete_task(ctx: CityLoop, actor: Actor, task_id: int, points: int | None)
             ):
                 raise NotFound(f"task {task_id}")
             if task.status != "claimed" or task.claimed_by is None:
-                raise InvalidCommand("task", "only a claimed task can be completed")
+                raise InvalidCommand("task", "task_not_claimed")
             if points is not None:
                 task.points = points
             volunteer = s.get(ResidentRow, task.claimed_by)

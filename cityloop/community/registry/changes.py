@@ -87,7 +87,7 @@ def update_resident(
     """Change a resident's record; each changed field is versioned (who, when, old → new)."""
     unknown = set(changes) - RESIDENT_FIELDS
     if unknown:
-        raise InvalidCommand(sorted(unknown)[0], "this field cannot be changed here")
+        raise InvalidCommand(sorted(unknown)[0], "not_editable")
     cipher = cipher_for(ctx.settings)
     with ctx.uow() as uow:
         s = uow.session
@@ -95,15 +95,15 @@ def update_resident(
         if not access.may_edit(actor, r.grid_code):
             raise PermissionDenied("只有本网格网格员、督办人员可修改 not yours to change")
         if version is not None and version != r.version:
-            raise InvalidCommand("version", f"the record changed meanwhile (now v{r.version})")
+            raise InvalidCommand("version", "changed_meanwhile", {"version": r.version})
         new_version = r.version + 1
         changed = 0
         old: Any
         for field, value in changes.items():
             if field == "id_number":
                 value = (value or "").strip().upper() or None
-                if value and (why := id_problem(value)):
-                    raise InvalidCommand("id_number", why)
+                if value and (problem := id_problem(value)):
+                    raise problem
                 old = cipher.decrypt(r.id_number_enc, "id_number")
                 if old == value:
                     continue
@@ -116,14 +116,14 @@ def update_resident(
                         )
                     ).first()
                 ):
-                    raise InvalidCommand("id_number", "already registered for someone else")
+                    raise InvalidCommand("id_number", "id_number_taken")
                 r.id_number_enc, r.id_number_hash = cipher.encrypt(value), digest
                 if value:
                     r.birth_date = birth_date_of(value)
             elif field == "phone":
                 value = (value or "").strip() or None
-                if value and (why := phone_problem(value)):
-                    raise InvalidCommand("phone", why)
+                if value and phone_problem(value):
+                    raise InvalidCommand("phone", "phone_invalid")
                 old = cipher.decrypt(r.phone_enc, "phone")
                 if old == value:
                     continue
@@ -133,7 +133,7 @@ def update_resident(
                     select(HouseholdRow).where(HouseholdRow.code == value)
                 ).scalar_one_or_none()
                 if target is None or not access.may_edit(actor, target.grid_code):
-                    raise InvalidCommand("household_code", f"no household {value} in your area")
+                    raise InvalidCommand("household_code", "unknown_household", {"code": value})
                 current = s.get(HouseholdRow, r.household_id) if r.household_id else None
                 old = current.code if current else None
                 if old == value:
@@ -147,12 +147,12 @@ def update_resident(
                 r.birth_date = born
             else:
                 if field == "residence" and value not in RESIDENCE:
-                    raise InvalidCommand("residence", f"one of {', '.join(RESIDENCE)}")
+                    raise InvalidCommand("residence", "enum", {"expected": list(RESIDENCE)})
                 if field == "name" and not str(value or "").strip():
-                    raise InvalidCommand("name", "required")
+                    raise InvalidCommand("name", "missing")
                 if value is None:  # null clears a text field; a yes/no needs an answer
                     if field in _FLAGS:
-                        raise InvalidCommand(field, "true or false, not null")
+                        raise InvalidCommand(field, "bool_type")
                     value = ""
                 old = getattr(r, field)
                 if old == value:
@@ -171,7 +171,7 @@ def set_care_tag(
 ) -> dict[str, Any]:
     tags = load_config(ctx.settings).care_tags
     if tag not in tags:
-        raise InvalidCommand("tag", f"unknown care tag (known: {', '.join(tags)})")
+        raise InvalidCommand("tag", "unknown_care_tag", {"value": tag, "expected": list(tags)})
     with ctx.uow() as uow:
         s = uow.session
         r = load_resident(s, actor, resident_id)
@@ -214,9 +214,9 @@ def update_house(
         new_version = h.version + 1
         for field, value in changes.items():
             if field == "usage" and value not in USAGE:
-                raise InvalidCommand("usage", f"one of {', '.join(USAGE)}")
+                raise InvalidCommand("usage", "enum", {"expected": list(USAGE)})
             if field not in ("usage", "area"):
-                raise InvalidCommand(field, "this field cannot be changed here")
+                raise InvalidCommand(field, "not_editable")
             old = getattr(h, field)
             if old != value:
                 setattr(h, field, value)
@@ -232,7 +232,7 @@ def history(ctx: CityLoop, actor: Actor, entity: str, entity_id: int) -> list[di
         s = uow.session
         model: Any = {"resident": ResidentRow, "house": HouseRow, "shop": ShopRow}.get(entity)
         if model is None:
-            raise InvalidCommand("entity", "resident, house or shop")
+            raise InvalidCommand("entity", "enum", {"expected": ["resident", "house", "shop"]})
         row = s.get(model, entity_id)
         if row is None or not access.in_region(actor, row.grid_code):
             raise NotFound(f"{entity} {entity_id}")
@@ -267,11 +267,11 @@ def link_user(
         if username:
             user = s.execute(select(UserRow).where(UserRow.username == username)).scalar()
             if user is None or user.role != "resident":
-                raise InvalidCommand("username", "no resident account with this name")
+                raise InvalidCommand("username", "unknown_resident_account", {"username": username})
             if s.execute(
                 select(ResidentRow.id).where(ResidentRow.user_id == user.id, ResidentRow.id != r.id)
             ).first():
-                raise InvalidCommand("username", "account already linked to another resident")
+                raise InvalidCommand("username", "account_linked")
             user_id = user.id
         if r.user_id != user_id:
             r.version += 1

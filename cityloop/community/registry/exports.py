@@ -42,7 +42,7 @@ def export_residents(
     may see full records — in full with a reason, audited with the row count."""
     read_guard(actor)
     if fmt not in ("csv", "xlsx"):
-        raise InvalidCommand("format", "csv or xlsx")
+        raise InvalidCommand("format", "enum", {"expected": ["csv", "xlsx"]})
     if full:
         target = region or actor.region_code or ""
         if actor.role.value != "admin" and not access.may_see_full(actor, target):
@@ -50,7 +50,7 @@ def export_residents(
         if region and not access.may_see_full(actor, region):
             raise PermissionDenied("outside your jurisdiction")
         if len(reason.strip()) < 2:
-            raise InvalidCommand("reason", "say why the full export is needed")
+            raise InvalidCommand("reason", "reason_full_data")
     cipher = cipher_for(ctx.settings)
     stmt = scoped(
         select(ResidentRow, HouseholdRow)

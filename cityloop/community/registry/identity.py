@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from cityloop.domain.errors import InvalidCommand
+
 _ID = re.compile(r"^\d{17}[\dX]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -15,17 +17,18 @@ def check_digit(first17: str) -> str:
     return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
-def id_problem(value: str) -> str | None:
-    """Why `value` is not a valid 18-digit resident ID number, or None."""
+def id_problem(value: str, field: str = "id_number") -> InvalidCommand | None:
+    """Why `value` is not a valid 18-digit resident ID number (as the refusal naming
+    `field`), or None."""
     v = value.strip().upper()
     if not _ID.match(v):
-        return "ID number must be 17 digits and a digit or X"
+        return InvalidCommand(field, "id_number_format")
     if check_digit(v[:17]) != v[17]:
-        return "ID number check digit does not match"
+        return InvalidCommand(field, "id_number_check_digit")
     try:
         date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
-        return "ID number carries an impossible birth date"
+        return InvalidCommand(field, "id_number_birth_date")
     return None
 
 

@@ -261,9 +261,11 @@ def _check_person(
         problems.append(ImportProblem.of(line, "grid_code", "unknown_grid", value=grid))
     idn = v.get("id_number", "").upper()
     if idn:
-        why = id_problem(idn)
-        if why:
-            problems.append(ImportProblem.of(line, "id_number", "resident_id", detail=why))
+        bad_id = id_problem(idn)
+        if bad_id:
+            problems.append(
+                ImportProblem.of(line, "id_number", "resident_id", detail=bad_id.message)
+            )
         else:
             out["id_number"] = idn
             out["birth_date"] = birth_date_of(idn)

@@ -56,7 +56,7 @@ def _may_reveal(actor: Actor, grid: str, reason: str) -> None:
     if not access.may_see_full(actor, grid):
         raise PermissionDenied("无权查看完整个人信息 full personal data is not for this role")
     if len(reason.strip()) < 2:
-        raise InvalidCommand("reason", "say why the full record is needed")
+        raise InvalidCommand("reason", "reason_full_data")
 
 
 @dataclass

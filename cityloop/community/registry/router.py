@@ -60,7 +60,7 @@ class LinkUserIn(BaseModel):
 async def _rows(file: UploadFile) -> list[tuple[int, dict[str, str]]]:
     data = await file.read(_MAX_IMPORT + 1)
     if len(data) > _MAX_IMPORT:
-        raise InvalidCommand("file", "larger than 20 MB")
+        raise InvalidCommand("file", "file_too_large", {"max_mb": _MAX_IMPORT // (1024 * 1024)})
     return sheets.read_table(file.filename or "import.csv", data)
 
 

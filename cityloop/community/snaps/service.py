@@ -33,13 +33,13 @@ GROUP_LABELS = {"open": "收集中", "escalated": "已转部门", "resolved": "�
 
 def _check_attachments(ctx: CityLoop, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not items:
-        raise InvalidCommand("attachments", "a photo is needed (upload it first)")
+        raise InvalidCommand("attachments", "photo_required")
     out: list[dict[str, Any]] = []
     for i, a in enumerate(items[:9]):
         url = str(a.get("url", ""))
         ident = url.rsplit("/", 1)[-1]
         if not url.startswith("/api/v1/attachments/") or files.find(ctx, ident) is None:
-            raise InvalidCommand(f"attachments.{i}", "not an uploaded attachment")
+            raise InvalidCommand(f"attachments.{i}", "not_uploaded")
         out.append(
             {
                 "name": str(a.get("name", ""))[:200],
@@ -49,7 +49,7 @@ def _check_attachments(ctx: CityLoop, items: list[dict[str, Any]]) -> list[dict[
             }
         )
     if not any(str(a["content_type"]).startswith("image/") for a in out):
-        raise InvalidCommand("attachments", "at least one photo")
+        raise InvalidCommand("attachments", "photo_required")
     return out
 
 
@@ -67,14 +67,14 @@ def report(
         raise PermissionDenied("随手拍由居民和网格员上报 residents and grid workers report")
     text = text.strip()
     if len(text) < 2:
-        raise InvalidCommand("text", "say in a few words what is wrong")
+        raise InvalidCommand("text", "describe_problem")
     photos = _check_attachments(ctx, attachments)
     code = category_by_path(ctx, category) if category else None
     if category and code is None:
-        raise InvalidCommand("category", f"unknown category {category}")
+        raise InvalidCommand("category", "unknown_category", {"code": category})
     hit = ctx.reference.get().grids.locate(lon, lat)
     if hit is None:
-        raise InvalidCommand("lon", "the place is outside the city's grids")
+        raise InvalidCommand("lon", "outside_city_grids")
     policy = load_config(ctx.settings).snaps
     now = ctx.clock.now()
     with ctx.uow() as uow:

@@ -47,7 +47,7 @@ _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def _invalid(err: LedgerError) -> InvalidCommand:
-    return InvalidCommand(err.field, f"{err.message} ({err.code})")
+    return InvalidCommand(err.field, err.code, err.params)
 
 
 def _mask_account(number: str) -> str:
@@ -93,12 +93,12 @@ def create_compound(
     owners_public_share: float = 1.0,
 ) -> dict[str, Any]:
     if not 0.0 <= owners_public_share <= 1.0:
-        raise InvalidCommand("owners_public_share", "业主公共收益分成须在 0 到 1 之间")
+        raise InvalidCommand("owners_public_share", "number_range", {"min": 0, "max": 1})
     with ctx.uow() as uow:
         s = uow.session
         estate = s.get(EstateRow, estate_id)
         if estate is None:
-            raise InvalidCommand("estate_id", f"没有编号为 {estate_id} 的小区")
+            raise InvalidCommand("estate_id", "unknown_estate", {"id": estate_id})
         access.require_setup(actor, estate.grid_code)
         row = TrustCompoundRow(
             estate_id=estate_id,
@@ -113,7 +113,7 @@ def create_compound(
         try:
             s.flush()
         except IntegrityError:
-            raise InvalidCommand("estate_id", "该小区已经实行信托制物业") from None
+            raise InvalidCommand("estate_id", "compound_exists") from None
         audit(s, actor, "trust_compound_create", f"trust:{row.id}", {"estate_id": estate_id})
         uow.commit()
         return compound_view(s, actor, row)
@@ -130,9 +130,7 @@ def add_member(
     ctx: CityLoop, actor: Actor, compound_id: int, user_id: int, capacity: str
 ) -> dict[str, Any]:
     if capacity not in access.CAPACITY_LABELS:
-        raise InvalidCommand(
-            "capacity", "身份只能是 property（物业记账员）或 committee（业委会成员）"
-        )
+        raise InvalidCommand("capacity", "trust_capacity")
     with ctx.uow() as uow:
         s = uow.session
         compound = access.load_compound(s, actor, compound_id)
@@ -141,7 +139,7 @@ def add_member(
         try:
             s.flush()
         except IntegrityError:
-            raise InvalidCommand("user_id", "该用户已是本小区信托物业成员") from None
+            raise InvalidCommand("user_id", "trust_member_exists") from None
         audit(
             s, actor, "trust_member_add", f"trust:{compound_id}", {"user": user_id, "as": capacity}
         )
@@ -166,9 +164,9 @@ def set_budget(
 ) -> dict[str, Any]:
     for account, amount in amounts.items():
         if account not in CHART or CHART[account].kind is not AccountKind.EXPENSE:
-            raise InvalidCommand(f"amounts.{account}", "预算只能按支出科目编制")
+            raise InvalidCommand(f"amounts.{account}", "budget_expense_only")
         if amount < 0:
-            raise InvalidCommand(f"amounts.{account}", "预算金额不能为负数")
+            raise InvalidCommand(f"amounts.{account}", "negative_amount")
     with ctx.uow() as uow:
         s = uow.session
         access.load_compound(s, actor, compound_id)
@@ -300,7 +298,7 @@ def post_entry(
     except LedgerError as err:
         raise _invalid(err) from None
     if entry_date > ctx.now_local().date():
-        raise InvalidCommand("entry_date", "记账日期不能晚于今天")
+        raise InvalidCommand("entry_date", "after_today")
     with ctx.uow() as uow:
         s = uow.session
         compound = access.load_compound(s, actor, compound_id, lock=True)
@@ -333,7 +331,7 @@ def reverse_entry(
     ctx: CityLoop, actor: Actor, compound_id: int, entry_id: int, reason: str
 ) -> dict[str, Any]:
     if not reason.strip():
-        raise InvalidCommand("reason", "冲销须说明原因")
+        raise InvalidCommand("reason", "reason_required")
     with ctx.uow() as uow:
         s = uow.session
         compound = access.load_compound(s, actor, compound_id, lock=True)
@@ -342,12 +340,12 @@ def reverse_entry(
         if original is None or original.compound_id != compound_id:
             raise NotFound(f"trust entry {entry_id}")
         if original.reverses_id is not None:
-            raise InvalidCommand("entry_id", "冲销凭证不能再被冲销，请重新记一笔正确的凭证")
+            raise InvalidCommand("entry_id", "reversal_not_reversible")
         already = s.execute(
             select(TrustEntryRow.entry_no).where(TrustEntryRow.reverses_id == entry_id)
         ).scalar()
         if already is not None:
-            raise InvalidCommand("entry_id", f"该凭证已由第 {already} 号凭证冲销")
+            raise InvalidCommand("entry_id", "entry_already_reversed", {"entry_no": already})
         lines = reversal(_lines_of(s, [entry_id])[entry_id])
         entry = _insert_entry(
             s,
@@ -384,7 +382,7 @@ def review_entry(
         if entry is None or entry.compound_id != compound_id:
             raise NotFound(f"trust entry {entry_id}")
         if entry.reviewed_at is not None:
-            raise InvalidCommand("entry_id", "该凭证已审核")
+            raise InvalidCommand("entry_id", "entry_reviewed")
         entry.reviewed_by = actor.user_id
         entry.reviewed_at = ctx.clock.now()
         entry.review_note = note.strip()[:200]
@@ -423,7 +421,7 @@ def _entry_view(e: TrustEntryRow, lines: list[Line]) -> dict[str, Any]:
 
 def _check_period(period: str) -> None:
     if not _PERIOD.match(period):
-        raise InvalidCommand("period", "月份格式为 YYYY-MM，例如 2026-11")
+        raise InvalidCommand("period", "month_format")
 
 
 def list_entries(

@@ -19,13 +19,13 @@ def statement(compound: int, period: str) -> None:
     """The month's statement (YYYY-MM) as the owners see it."""
     from cityloop.community.cli import _context, _system
     from cityloop.community.trust import books
-    from cityloop.domain.errors import DomainError
+    from cityloop.domain.errors import DomainError, text_zh
 
     ctx = _context()
     try:
         st = books.monthly_statement(ctx, _system(), compound, period)
     except DomainError as exc:
-        typer.echo(f"无法生成收支公示：{exc}", err=True)
+        typer.echo(f"无法生成收支公示：{text_zh(exc)}", err=True)
         raise typer.Exit(2) from None
     finally:
         ctx.engine.dispose()
@@ -65,7 +65,7 @@ def owners(compound: int, path: Path) -> None:
     """Register the owners of the compound's houses (房屋编号, 业主居民编号, 开发商)."""
     from cityloop.community.cli import _context, _system
     from cityloop.community.trust import votes
-    from cityloop.domain.errors import DomainError
+    from cityloop.domain.errors import DomainError, text_zh
 
     try:
         rows = read_owners(path.read_bytes().decode("utf-8-sig"))
@@ -76,7 +76,7 @@ def owners(compound: int, path: Path) -> None:
     try:
         n = votes.register_owners(ctx, _system(), compound, rows)
     except DomainError as exc:
-        typer.echo(f"{path.name}：{exc}；未导入任何数据", err=True)
+        typer.echo(f"{path.name}：{text_zh(exc)}；未导入任何数据", err=True)
         raise typer.Exit(2) from None
     finally:
         ctx.engine.dispose()

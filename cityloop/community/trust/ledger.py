@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from cityloop.domain.error_words import render
 
 
 class AccountKind(StrEnum):
@@ -65,14 +68,19 @@ PROPERTY_SHARE = "2241"  # where a property company's agreed share of public inc
 
 
 class LedgerError(ValueError):
-    """An entry that breaks a ledger rule; `field` names the part of the entry, `code` is
-    stable for the console."""
+    """An entry that breaks a ledger rule; `field` names the part of the entry, `code` and
+    `params` are stable for the console (cityloop/domain/error_words.py); `message` is the
+    Chinese wording."""
 
-    def __init__(self, code: str, field: str, message: str) -> None:
+    def __init__(self, code: str, field: str, **params: Any) -> None:
         self.code = code
         self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+        self.params = params
+        super().__init__(f"{field}: {self.message}")
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params, "zh")
 
 
 @dataclass(frozen=True)
@@ -85,21 +93,19 @@ class Line:
 def validate(lines: list[Line], chart: Mapping[str, Account] = CHART) -> None:
     """Raise LedgerError unless the lines make one balanced entry of known accounts."""
     if len(lines) < 2:
-        raise LedgerError("entry_too_short", "lines", "一笔凭证至少需要一借一贷两行")
+        raise LedgerError("entry_too_short", "lines")
     for i, line in enumerate(lines, start=1):
         where = f"lines[{i}]"
         if line.account not in chart:
-            raise LedgerError("unknown_account", f"{where}.account", f"没有科目 {line.account}")
+            raise LedgerError("unknown_account", f"{where}.account", account=line.account)
         if line.debit < 0 or line.credit < 0:
-            raise LedgerError("negative_amount", where, "金额不能为负数")
+            raise LedgerError("negative_amount", where)
         if (line.debit > 0) == (line.credit > 0):
-            raise LedgerError("one_side", where, "每行只能填借方或贷方其中之一，且金额大于 0")
+            raise LedgerError("one_side", where)
     debit = sum(x.debit for x in lines)
     credit = sum(x.credit for x in lines)
     if debit != credit:
-        raise LedgerError(
-            "unbalanced", "lines", f"借贷不平衡：借方 {yuan(debit)} 元，贷方 {yuan(credit)} 元"
-        )
+        raise LedgerError("unbalanced", "lines", debit=yuan(debit), credit=yuan(credit))
 
 
 def reversal(lines: Iterable[Line]) -> list[Line]:

@@ -50,7 +50,7 @@ def register_owner(
 ) -> dict[str, Any]:
     """Record an owner of a house from the property register (staff only)."""
     if (resident_id is None) == (not developer):
-        raise InvalidCommand("resident_id", "请填写业主（居民编号），或标明为开发商未售房屋")
+        raise InvalidCommand("resident_id", "owner_or_developer")
     register_owners(ctx, actor, compound_id, [(house_id, resident_id, developer)])
     return {"house_id": house_id, "resident_id": resident_id, "developer": developer}
 
@@ -79,11 +79,15 @@ def register_owners(
         for n, (house_id, resident_id, developer) in enumerate(rows, start=1):
             where = f"rows[{n}]" if len(rows) > 1 else "house_id"
             if house_id not in houses:
-                raise InvalidCommand(where, f"第 {n} 条：房屋 {house_id} 不在本小区")
+                raise InvalidCommand(where, "house_not_in_compound", {"n": n, "house_id": house_id})
             if resident_id is not None and s.get(ResidentRow, resident_id) is None:
-                raise InvalidCommand(where, f"第 {n} 条：没有编号为 {resident_id} 的居民")
+                raise InvalidCommand(
+                    where, "owner_resident_unknown", {"n": n, "resident_id": resident_id}
+                )
             if (house_id, resident_id) in known:
-                raise InvalidCommand(where, f"第 {n} 条：房屋 {house_id} 的这位业主已登记")
+                raise InvalidCommand(
+                    where, "owner_already_registered", {"n": n, "house_id": house_id}
+                )
             known.add((house_id, resident_id))
             s.add(
                 TrustOwnerRow(
@@ -98,25 +102,27 @@ def register_owners(
     return len(rows)
 
 
-def _houses(s: Session, compound: TrustCompoundRow) -> tuple[list[House], list[str]]:
+def _houses(
+    s: Session, compound: TrustCompoundRow
+) -> tuple[list[House], list[tuple[int, str, str]]]:
     """The compound's exclusive parts with their owner keys, and the problems that keep a
-    vote from being counted (houses with no area or no registered owner)."""
+    vote from being counted: (house id, room, "area" or "owner" it lacks)."""
     owners: dict[int, list[TrustOwnerRow]] = defaultdict(list)
     for o in s.execute(
         select(TrustOwnerRow).where(TrustOwnerRow.compound_id == compound.id)
     ).scalars():
         owners[o.house_id].append(o)
     houses: list[House] = []
-    problems: list[str] = []
+    problems: list[tuple[int, str, str]] = []
     for h in s.execute(
         select(HouseRow).where(HouseRow.estate_id == compound.estate_id).order_by(HouseRow.id)
     ).scalars():
         mine = owners.get(h.id, [])
         if not h.area:
-            problems.append(f"房屋 {h.id}（{h.room}）没有登记专有部分面积")
+            problems.append((h.id, h.room, "area"))
             continue
         if not mine:
-            problems.append(f"房屋 {h.id}（{h.room}）没有登记业主")
+            problems.append((h.id, h.room, "owner"))
             continue
         developer = any(o.developer for o in mine)
         key = owner_key([o.resident_id for o in mine if o.resident_id], developer=developer)
@@ -137,18 +143,24 @@ def open_vote(
     try:
         kind = Matter(matter)
     except ValueError:
-        raise InvalidCommand("matter", "表决事项须为《民法典》第二百七十八条第 1 至 9 项") from None
+        raise InvalidCommand("matter", "vote_matter") from None
     now = ctx.clock.now()
     if closes_at <= now:
-        raise InvalidCommand("closes_at", "截止时间须晚于现在")
+        raise InvalidCommand("closes_at", "must_be_future")
     with ctx.uow() as uow:
         s = uow.session
         compound = access.load_compound(s, actor, compound_id)
         access.require_capacity(s, actor, compound_id, access.COMMITTEE)
         houses, problems = _houses(s, compound)
-        if problems or not houses:
-            shown = "；".join(problems[:5]) or "本小区没有登记房屋"
-            raise InvalidCommand("compound_id", f"业主名册不完整，无法计票：{shown}")
+        if problems:
+            house_id, room, lacks = problems[0]
+            raise InvalidCommand(
+                "compound_id",
+                "owner_roll_no_area" if lacks == "area" else "owner_roll_no_owner",
+                {"house_id": house_id, "room": room, "count": len(problems)},
+            )
+        if not houses:
+            raise InvalidCommand("compound_id", "owner_roll_empty")
         vote = TrustVoteRow(
             compound_id=compound_id,
             title=title.strip(),
@@ -189,19 +201,17 @@ def cast_ballot(
     try:
         picked = Choice(choice)
     except ValueError:
-        raise InvalidCommand(
-            "choice", "表决意见只能是 agree（同意）、oppose（反对）或 abstain（弃权）"
-        ) from None
+        raise InvalidCommand("choice", "ballot_choice") from None
     now = ctx.clock.now()
     with ctx.uow() as uow:
         s = uow.session
         vote, compound = _load_vote(s, actor, vote_id)
         if vote.status != "open" or now >= vote.closes_at:
-            raise InvalidCommand("vote_id", "表决已截止")
+            raise InvalidCommand("vote_id", "vote_closed")
         houses, _ = _houses(s, compound)
         key = next((h.owner_key for h in houses if h.house_id == house_id), None)
         if key is None:
-            raise InvalidCommand("house_id", f"房屋 {house_id} 不在本次表决的业主名册中")
+            raise InvalidCommand("house_id", "house_not_in_vote", {"house_id": house_id})
         resident_id = access.resident_id_of(s, actor)
         in_person = resident_id is not None and str(resident_id) in key.split("+")
         if not in_person and not proxy_document.strip():
@@ -244,9 +254,9 @@ def close_vote(ctx: CityLoop, actor: Actor, vote_id: int) -> dict[str, Any]:
         vote, compound = _load_vote(s, actor, vote_id)
         access.require_capacity(s, actor, compound.id, access.COMMITTEE)
         if vote.status != "open":
-            raise InvalidCommand("vote_id", "表决已经计票公布")
+            raise InvalidCommand("vote_id", "vote_counted")
         if now < vote.closes_at:
-            raise InvalidCommand("vote_id", "未到截止时间，不能提前计票")
+            raise InvalidCommand("vote_id", "vote_not_due")
         result = count(s, vote, compound)
         vote.status = "closed"
         vote.result = result_view(result)

@@ -57,13 +57,13 @@ def post_wish(
         raise PermissionDenied("心愿由居民发布 wishes are posted by residents")
     code = category_by_path(ctx, category) if category else None
     if category and code is None:
-        raise InvalidCommand("category", f"unknown category {category}")
+        raise InvalidCommand("category", "unknown_category", {"code": category})
     with ctx.uow() as uow:
         s = uow.session
         resident, _household = resident_of(s, actor)
         community = access.community_of(resident.grid_code)
         if community is None:
-            raise InvalidCommand("community", "the resident's grid has no community")
+            raise InvalidCommand("community", "no_community")
         wish = WishRow(
             community_code=community,
             title=title.strip(),
@@ -185,7 +185,7 @@ def vote(ctx: CityLoop, actor: Actor, wish_id: int, support: bool | None) -> dic
         wish = _load(s, actor, wish_id)
         resident, household = resident_of(s, actor)
         if wish.status == "closed":
-            raise InvalidCommand("wish", "the wish is closed")
+            raise InvalidCommand("wish", "wish_closed")
         existing = s.execute(
             select(WishVoteRow).where(
                 WishVoteRow.wish_id == wish.id, WishVoteRow.resident_id == resident.id
@@ -193,7 +193,7 @@ def vote(ctx: CityLoop, actor: Actor, wish_id: int, support: bool | None) -> dic
         ).scalar_one_or_none()
         if support is None:
             if existing is None:
-                raise InvalidCommand("vote", "you have not voted on this wish")
+                raise InvalidCommand("vote", "not_voted")
             s.execute(delete(WishVoteRow).where(WishVoteRow.id == existing.id))
         elif existing is None:
             s.add(
@@ -257,7 +257,7 @@ def close_wish(ctx: CityLoop, actor: Actor, wish_id: int) -> dict[str, Any]:
         if actor.role not in access.COMMUNITY_STAFF and wish.author_user_id != actor.user_id:
             raise PermissionDenied("not yours to close")
         if wish.status != "open":
-            raise InvalidCommand("wish", "only an open wish can be closed")
+            raise InvalidCommand("wish", "wish_not_open")
         wish.status = "closed"
         uow.commit()
     return get_wish(ctx, actor, wish_id)
