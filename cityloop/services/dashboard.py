@@ -352,6 +352,7 @@ def compute_summary(ctx: CityLoop, actor: Actor, days: int = 30) -> dict[str, An
 
 # -- the per-scope cache ----------------------------------------------------------------------
 SUMMARY_TTL_SECONDS = 5.0
+MAP_ORDERS_TTL_SECONDS = 5.0
 STALE_SERVE_SECONDS = 60.0
 
 
@@ -471,9 +472,22 @@ def _scope_label(ctx: CityLoop, actor: Actor) -> dict[str, Any]:
 
 
 def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]:
-    """Open orders with coordinates, newest first, at most `limit` (capped), with the counts of
-    all open orders and of those without a location (`unlocated`: not on the map)."""
+    """The map's open orders from the per-scope cache (`MAP_ORDERS_TTL_SECONDS`, served stale
+    while recomputed, as the summary is): at 100 k orders reading them takes ~100 ms, and every
+    screen in a jurisdiction shows the same points (the screen itself re-reads every minute)."""
     limit = max(1, min(limit, MAP_ORDERS_MAX))
+    return per_scope(
+        ctx,
+        actor,
+        ("map-orders", limit),
+        lambda: compute_map_orders(ctx, actor, limit),
+        MAP_ORDERS_TTL_SECONDS,
+    )
+
+
+def compute_map_orders(ctx: CityLoop, actor: Actor, limit: int) -> dict[str, Any]:
+    """Open orders with coordinates, newest first, at most `limit`, with the counts of all open
+    orders and of those without a location (`unlocated`: not on the map)."""
     now = ctx.clock.now()
     ref = ctx.reference.get()
     cols = (

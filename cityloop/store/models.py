@@ -197,6 +197,15 @@ class WorkOrderRow(Base):
         Index("ix_work_orders_category_received", "category_code", "received_at"),
         # The command-centre's replies window (on-time and satisfaction rates over a period).
         Index("ix_work_orders_replied_at", "replied_at"),
+        # The few life-safety orders, newest first (生命安全 alarm and tab; z0001). The
+        # predicates are written as the queries render `life_safety.is_(True)`, so each
+        # database's planner sees that the index covers them.
+        Index(
+            "ix_work_orders_life_safety",
+            "received_at",
+            postgresql_where=text("life_safety IS true"),
+            sqlite_where=text("life_safety IS 1"),
+        ),
     )
 
 

@@ -237,6 +237,27 @@ def test_a_live_server_answers_a_stale_summary_at_once_and_refreshes_it_behind(
     assert dashboard.summary(ctx, leader)["kpi"]["open"] == 1
 
 
+def test_map_orders_are_shared_per_scope_for_a_few_seconds(
+    api: TestClient, users: Users, city, clock: ManualClock
+):
+    leader, dispatcher = users.headers("leader"), users.headers("dispatcher")
+
+    def tickets(who: dict[str, str]) -> set[str]:
+        body = api.get("/api/v1/dashboard/map-orders", headers=who).json()
+        return {o["ticket_no"] for o in body["items"]}
+
+    before = tickets(leader)
+    assert city["o3"]["ticket_no"] in before
+    _act(api, dispatcher, city["o3"]["work_order_id"], "cancel", note="重复来电")
+    # Within the cache's life every city-wide viewer gets the same points …
+    assert tickets(dispatcher) == before
+    # … a street's supervisor has their own entry, computed now …
+    assert tickets(users.headers("sup_west")) == {city["o5"]["ticket_no"]}
+    # … and once its life has passed, the cancelled order leaves the city's map.
+    clock.set(clock.now() + timedelta(seconds=dashboard.MAP_ORDERS_TTL_SECONDS + 1))
+    assert tickets(leader) == before - {city["o3"]["ticket_no"]}
+
+
 def test_supervisor_sees_only_their_street(api: TestClient, users: Users, city):
     east = api.get("/api/v1/dashboard/summary", headers=users.headers("sup_east")).json()
     assert east["kpi"]["period_intake"] == 1
