@@ -89,23 +89,25 @@ def per_scope(
     what: tuple[Any, ...],
     compute: Callable[[], dict[str, Any]],
     ttl: float,
+    serve_stale: bool = True,
 ) -> dict[str, Any]:
     """`compute()` for `what`, shared by the actors who see the same orders for `ttl` seconds.
     On a live server an entry past its life (but younger than `STALE_SERVE_SECONDS`) is answered
     at once while a background thread computes the next one, so no screen waits for the
-    computation after the first."""
+    computation after the first — unless `serve_stale` is off (a view polled less often than
+    that window would otherwise always show the previous poll's figures)."""
     now = ctx.clock.now()
     key = (_scope_key(actor), *what)
     shared = _shared_cache(ctx)
     if shared is not None:  # Redis: one computation for every worker on every machine
-        value: dict[str, Any] = shared.get(key, compute, ttl)
+        value: dict[str, Any] = shared.get(key, compute, ttl, serve_stale)
         return value
     cache = _cache_for(ctx)
     with cache.lock:
         entry = cache.entries.get(key)
         if entry is not None and _fresh(entry, now):
             return entry.value
-        if entry is not None and _may_serve_stale(ctx, entry):
+        if serve_stale and entry is not None and _may_serve_stale(ctx, entry):
             if key not in cache.refreshing:
                 cache.refreshing.add(key)
                 threading.Thread(
@@ -472,9 +474,9 @@ def _scope_label(ctx: CityLoop, actor: Actor) -> dict[str, Any]:
 
 
 def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]:
-    """The map's open orders from the per-scope cache (`MAP_ORDERS_TTL_SECONDS`, served stale
-    while recomputed, as the summary is): at 100 k orders reading them takes ~100 ms, and every
-    screen in a jurisdiction shows the same points (the screen itself re-reads every minute)."""
+    """The map's open orders, shared for `MAP_ORDERS_TTL_SECONDS` by every screen of a
+    jurisdiction (at 100 k orders reading them takes ~100 ms). Never served stale: a screen
+    re-reads them once a minute, and a stale answer would always be the previous minute's."""
     limit = max(1, min(limit, MAP_ORDERS_MAX))
     return per_scope(
         ctx,
@@ -482,6 +484,7 @@ def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]
         ("map-orders", limit),
         lambda: compute_map_orders(ctx, actor, limit),
         MAP_ORDERS_TTL_SECONDS,
+        serve_stale=False,
     )
 
 

@@ -55,7 +55,13 @@ class SharedScopeCache:
         self._write(key, value, ttl)
         return orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
 
-    def get(self, parts: tuple[Any, ...], compute: Callable[[], Any], ttl: float) -> Any:
+    def get(
+        self,
+        parts: tuple[Any, ...],
+        compute: Callable[[], Any],
+        ttl: float,
+        serve_stale: bool = True,
+    ) -> Any:
         key = _key(parts)
         lock = key + ":lock"
         try:
@@ -65,7 +71,7 @@ class SharedScopeCache:
                 age = time.time() - at
                 if age < ttl:
                     return value
-                if age < ttl + self.stale:
+                if serve_stale and age < ttl + self.stale:
                     if self.r.set(lock, b"1", nx=True, ex=LOCK_SECONDS):
                         threading.Thread(
                             target=self._refresh, args=(key, lock, compute, ttl), daemon=True

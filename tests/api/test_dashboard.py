@@ -364,3 +364,18 @@ def test_map_orders_count_the_open_orders_without_a_location(api: TestClient, us
     # A supervisor's counts are their street's: east has order 2 only, located.
     east = api.get("/api/v1/dashboard/map-orders", headers=users.headers("sup_east")).json()
     assert (east["open_total"], east["total"], east["unlocated"]) == (1, 1, 0)
+
+
+def test_a_live_server_never_answers_stale_map_points(
+    api: TestClient, users: Users, city, ctx: CityLoop
+):
+    ctx.clock = SystemClock()
+    leader = users.actor("leader")
+    before = {o["ticket_no"] for o in dashboard.map_orders(ctx, leader, 3000)["items"]}
+    assert city["o3"]["ticket_no"] in before
+    _act(api, users.headers("dispatcher"), city["o3"]["work_order_id"], "cancel", note="重复")
+    entry = next(e for k, e in dashboard._cache_for(ctx).entries.items() if "map-orders" in k)
+    entry.at -= dashboard.MAP_ORDERS_TTL_SECONDS + 1  # its life has passed
+    # Unlike the summary, no stale answer while a newer one is computed: the points now.
+    after = {o["ticket_no"] for o in dashboard.map_orders(ctx, leader, 3000)["items"]}
+    assert after == before - {city["o3"]["ticket_no"]}

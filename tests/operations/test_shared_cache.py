@@ -80,3 +80,18 @@ def test_dashboard_scopes_live_in_redis_across_workers(ctx, users, client):
     assert calls == [1]
     # another jurisdiction is another entry
     assert dashboard.per_scope(b, users.actor("sup_east"), what, compute, 5) == {"n": 2}
+
+
+def test_past_its_life_an_entry_is_served_stale_only_when_allowed(client):
+    cache = SharedScopeCache(redis.Redis.from_url(URL), 60)
+    key = ("scope", uuid.uuid4().hex)
+    n = iter(range(1, 100))
+
+    def compute():
+        return {"n": next(n)}
+
+    assert cache.get(key, compute, 0.2) == {"n": 1}
+    time.sleep(0.3)  # past its life, inside the stale window
+    assert cache.get(key, compute, 0.2, serve_stale=False) == {"n": 2}  # computed now
+    time.sleep(0.3)
+    assert cache.get(key, compute, 0.2) == {"n": 2}  # the stale one, refreshed behind

@@ -83,7 +83,12 @@ export const scenarios = [
       // An order without a location, so that the note has something to say however the demo fell.
       const op = await apiLogin(base, 'operator')
       await apiPost(base, op, '/appeals', { channel: 'hotline', content: '市民来电咨询：社保卡补办需要带哪些材料，在哪里办理？', reporter_name: '王先生', reporter_phone: '13900007777' })
-      const after = await apiGet(base, leader, '/dashboard/map-orders?limit=3000')
+      // The map's points are shared by the jurisdiction's screens for 5 seconds.
+      let after = await apiGet(base, leader, '/dashboard/map-orders?limit=3000')
+      for (let i = 0; i < 40 && after.unlocated === mapData.unlocated; i++) {
+        await new Promise((r) => setTimeout(r, 250))
+        after = await apiGet(base, leader, '/dashboard/map-orders?limit=3000')
+      }
       assert.equal(after.unlocated, mapData.unlocated + 1, 'the new order without a place is counted')
       assert.equal(after.open_total - after.unlocated, after.total)
       const ranked = sum.department_league.filter((d) => d.ranked)
