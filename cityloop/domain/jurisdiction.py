@@ -14,6 +14,8 @@ from cityloop.domain.statuses import Action, Role
 A = Action
 
 CITY_WIDE = frozenset({Role.ADMIN, Role.DISPATCHER, Role.OPERATOR, Role.LEADER})
+# Roles whose jurisdiction is a region (their grid, street or district).
+REGION_SCOPED = frozenset({Role.SUPERVISOR, Role.GRID_WORKER})
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     # 就地处置 is the reporting grid worker's own step, taken at intake (services/on_spot).
@@ -77,7 +79,7 @@ def can_view(actor: Actor, scope: OrderScope) -> bool:
         return actor.user_id is not None and actor.user_id in scope.reporter_user_ids
     if role is Role.DEPARTMENT_HANDLER:
         return actor.department_code is not None and actor.department_code in scope.departments
-    if role in (Role.SUPERVISOR, Role.GRID_WORKER):
+    if role in REGION_SCOPED:
         return actor.region_code is not None and actor.region_code in scope.region_codes
     return False
 

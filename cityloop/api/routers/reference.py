@@ -10,6 +10,7 @@ from sqlalchemy import select
 from cityloop.api.conditional import conditional_json
 from cityloop.api.deps import Ctx, CurrentActor, require_roles
 from cityloop.audit.changes import audited_change
+from cityloop.domain.jurisdiction import REGION_SCOPED
 from cityloop.domain.region_tree import region_tree
 from cityloop.domain.sla import SLA_STATUS_LABELS
 from cityloop.domain.statuses import (
@@ -26,8 +27,6 @@ from cityloop.services.admin import import_regions, regions_etag, regions_geojso
 from cityloop.store.models import CategoryRow, DepartmentRow, RuleRow, RuleSetRow
 
 router = APIRouter(prefix="/api/v1", tags=["reference"])
-# Roles whose jurisdiction is a region (the others see the whole city's names).
-REGION_SCOPED = frozenset({Role.SUPERVISOR, Role.GRID_WORKER})
 
 
 @router.get("/meta/choices", operation_id="choices")
