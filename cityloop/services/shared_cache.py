@@ -61,17 +61,19 @@ class SharedScopeCache:
         compute: Callable[[], Any],
         ttl: float,
         serve_stale: bool = True,
+        valid: Callable[[Any], bool] | None = None,
     ) -> Any:
         key = _key(parts)
+        holds = valid or (lambda _: True)
         lock = key + ":lock"
         try:
             entry = self._read(key)
             if entry is not None:
                 at, value = entry
                 age = time.time() - at
-                if age < ttl:
+                if age < ttl and holds(value):
                     return value
-                if serve_stale and age < ttl + self.stale:
+                if serve_stale and age < ttl + self.stale and holds(value):
                     if self.r.set(lock, b"1", nx=True, ex=LOCK_SECONDS):
                         threading.Thread(
                             target=self._refresh, args=(key, lock, compute, ttl), daemon=True
@@ -86,7 +88,7 @@ class SharedScopeCache:
             while time.monotonic() < deadline:  # another worker is computing it
                 time.sleep(0.05)
                 entry = self._read(key)
-                if entry is not None and time.time() - entry[0] < ttl:
+                if entry is not None and time.time() - entry[0] < ttl and holds(entry[1]):
                     return entry[1]
         except redis.RedisError:
             log.warning("shared cache unavailable; computing in this worker", exc_info=True)

@@ -237,25 +237,69 @@ def test_a_live_server_answers_a_stale_summary_at_once_and_refreshes_it_behind(
     assert dashboard.summary(ctx, leader)["kpi"]["open"] == 1
 
 
-def test_map_orders_are_shared_per_scope_for_a_few_seconds(
-    api: TestClient, users: Users, city, clock: ManualClock
+def test_map_orders_are_shared_per_scope_until_an_order_changes(
+    api: TestClient, users: Users, city, clock: ManualClock, monkeypatch
 ):
     leader, dispatcher = users.headers("leader"), users.headers("dispatcher")
+    computed: list[str] = []
+    compute = dashboard.compute_map_orders
+
+    def counted(ctx, actor, limit):
+        computed.append(actor.role.value)
+        return compute(ctx, actor, limit)
+
+    monkeypatch.setattr(dashboard, "compute_map_orders", counted)
 
     def tickets(who: dict[str, str]) -> set[str]:
         body = api.get("/api/v1/dashboard/map-orders", headers=who).json()
+        assert "_version" not in body and "_until" not in body
         return {o["ticket_no"] for o in body["items"]}
 
     before = tickets(leader)
     assert city["o3"]["ticket_no"] in before
+    # Every city-wide viewer shares one reading while nothing changes …
+    assert tickets(dispatcher) == before and tickets(leader) == before
+    assert computed == ["leader"]
+    # … a street's supervisor has their own …
+    assert tickets(users.headers("sup_west")) == {city["o3"]["ticket_no"], city["o5"]["ticket_no"]}
+    assert len(computed) == 2
+    # … and the moment an order changes, the next reading shows it: never the old points.
     _act(api, dispatcher, city["o3"]["work_order_id"], "cancel", note="重复来电")
-    # Within the cache's life every city-wide viewer gets the same points …
-    assert tickets(dispatcher) == before
-    # … a street's supervisor has their own entry, computed now …
-    assert tickets(users.headers("sup_west")) == {city["o5"]["ticket_no"]}
-    # … and once its life has passed, the cancelled order leaves the city's map.
-    clock.set(clock.now() + timedelta(seconds=dashboard.MAP_ORDERS_TTL_SECONDS + 1))
     assert tickets(leader) == before - {city["o3"]["ticket_no"]}
+    assert len(computed) == 3
+    # A new order too.
+    new = _appeal(api, users.headers("operator"), reporter_phone="13800000011")
+    assert new["ticket_no"] in tickets(dispatcher)
+    # With no change, the entry lives `MAP_ORDERS_TTL_SECONDS` at most.
+    n = len(computed)
+    clock.set(clock.now() + timedelta(seconds=dashboard.MAP_ORDERS_TTL_SECONDS + 1))
+    tickets(leader)
+    assert len(computed) == n + 1
+
+
+def test_map_points_fall_overdue_on_time_without_any_change(
+    api: TestClient, users: Users, city, clock: ManualClock, ctx: CityLoop
+):
+    def overdue(ticket: str) -> bool:
+        # signed in afresh at each reading: the clock moves days, past any session's life
+        leader = users.headers("leader")
+        items = api.get("/api/v1/dashboard/map-orders", headers=leader).json()["items"]
+        return next(o["overdue"] for o in items if o["ticket_no"] == ticket)
+
+    new = _appeal(
+        api,
+        users.headers("operator"),
+        reporter_phone="13800000012",
+        category_code=category(ctx, "城乡建设/市政设施/路灯损坏"),
+    )
+    assert new["due_at"] and overdue(new["ticket_no"]) is False
+    due = datetime.fromisoformat(new["due_at"])
+    # Read half a minute before its deadline (a fresh entry: the clock jumped days) …
+    clock.set(due - timedelta(seconds=30))
+    assert overdue(new["ticket_no"]) is False
+    # … then a second past it, within that entry's life: the same point is red.
+    clock.set(due + timedelta(seconds=1))
+    assert overdue(new["ticket_no"]) is True
 
 
 def test_supervisor_sees_only_their_street(api: TestClient, users: Users, city):

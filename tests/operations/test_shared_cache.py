@@ -95,3 +95,24 @@ def test_past_its_life_an_entry_is_served_stale_only_when_allowed(client):
     assert cache.get(key, compute, 0.2, serve_stale=False) == {"n": 2}  # computed now
     time.sleep(0.3)
     assert cache.get(key, compute, 0.2) == {"n": 2}  # the stale one, refreshed behind
+
+
+def test_an_entry_that_no_longer_holds_is_computed_again_within_its_life(client):
+    """The map's points: shared while the orders' version they were read at is current."""
+    key = ("scope", uuid.uuid4().hex)
+    version = [1]
+    reads = iter(range(100))
+
+    def compute():
+        return {"read": next(reads), "_version": list(version)}
+
+    def holds(v):
+        return v["_version"] == version
+
+    workers = [SharedScopeCache(redis.Redis.from_url(URL), 60) for _ in range(2)]
+    first = workers[0].get(key, compute, 60, False, holds)
+    assert workers[1].get(key, compute, 60, False, holds) == first  # shared
+    version[0] = 2  # an order changed
+    second = workers[1].get(key, compute, 60, False, holds)
+    assert second["read"] == first["read"] + 1 and second["_version"] == [2]
+    assert workers[0].get(key, compute, 60, False, holds) == second

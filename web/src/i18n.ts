@@ -54,7 +54,7 @@ const zh = {
   screen: {
     title: '城市运行指挥中心', today: '今日受理', open: '在办工单', overdue: '超时工单', onTime: '按时办结率',
     satisfaction: '满意率', trend: '近30日受理与答复', categoryMix: '诉求分类占比', channelMix: '渠道来源',
-    hot: '热点问题', warnings: '异常预警', flash: '突发事件快报', appealsN: '件', noWarnings: '暂无预警',
+    hot: '热点问题', warnings: '异常预警', flash: '突发事件快报', appealsN: '{n}件', noWarnings: '暂无预警', otherCategories: '其他',
     league: '部门办理排行', grids: '高发网格', received: '受理', replied: '答复', live: '实时', updated: '更新于',
     orders: '工单数', dept: '部门', rate: '按时率', sat: '满意率', grid: '网格', count: '诉求数', mapOrders: '在办工单分布',
     urgent: '紧急', score: '综合分', replies: '答复', fewReplies: '样本不足',
@@ -173,7 +173,7 @@ const en: typeof zh = {
   screen: {
     title: 'City Operations Command Centre', today: 'Today', open: 'Open', overdue: 'Overdue', onTime: 'On-time rate',
     satisfaction: 'Satisfaction', trend: '30-day intake and replies', categoryMix: 'Categories', channelMix: 'Channels',
-    hot: 'Hot issues', warnings: 'Warnings', flash: 'Flash reports', appealsN: 'appeals', noWarnings: 'No warnings',
+    hot: 'Hot issues', warnings: 'Warnings', flash: 'Flash reports', appealsN: '{n} appeals', noWarnings: 'No warnings', otherCategories: 'Other',
     league: 'Department league', grids: 'Busiest grids', received: 'Received', replied: 'Replied', live: 'Live', updated: 'Updated',
     orders: 'Orders', dept: 'Department', rate: 'On time', sat: 'Satisfied', grid: 'Grid', count: 'Appeals', mapOrders: 'Open orders',
     urgent: 'Urgent', score: 'Score', replies: 'Replies', fewReplies: 'too few',

@@ -83,7 +83,7 @@ export const scenarios = [
       // An order without a location, so that the note has something to say however the demo fell.
       const op = await apiLogin(base, 'operator')
       await apiPost(base, op, '/appeals', { channel: 'hotline', content: '市民来电咨询：社保卡补办需要带哪些材料，在哪里办理？', reporter_name: '王先生', reporter_phone: '13900007777' })
-      // The map's points are shared by the jurisdiction's screens for 5 seconds.
+      // The map's points are shared by the jurisdiction's screens until an order changes.
       let after = await apiGet(base, leader, '/dashboard/map-orders?limit=3000')
       for (let i = 0; i < 40 && after.unlocated === mapData.unlocated; i++) {
         await new Promise((r) => setTimeout(r, 250))
