@@ -60,7 +60,7 @@ describe('field errors of a 422 invalid_input in the chosen language', () => {
     i18n.global.locale.value = 'zh-CN'
     const e = new ApiError(422, body)
     expect(e.title).toBe('输入有误')
-    expect(e.detail).toBe('有误的字段：content、channel、reporter_phone、lat、x')
+    expect(e.detail).toBe('有误的字段：诉求内容、渠道、联系电话、纬度、x')
     expect(e.fields).toEqual({
       content: '最多 4000 个字符',
       channel: '应为以下之一：hotline、web',
@@ -73,7 +73,7 @@ describe('field errors of a 422 invalid_input in the chosen language', () => {
     i18n.global.locale.value = 'en'
     const e = new ApiError(422, body)
     expect(e.title).toBe('Invalid input')
-    expect(e.detail).toBe('Invalid field(s): content, channel, reporter_phone, lat, x')
+    expect(e.detail).toBe('Invalid field(s): content, channel, contact phone, latitude, x')
     expect(e.fields.content).toBe('At most 4000 characters')
     expect(e.fields.channel).toBe('Must be one of: hotline, web')
     expect(e.fields.lat).toBe('Required')
@@ -103,7 +103,7 @@ describe('a refused command (InvalidCommand) in the chosen language', () => {
     i18n.global.locale.value = 'zh-CN'
     const e = new ApiError(422, body)
     expect(e.title).toBe('输入有误')
-    expect(e.detail).toBe('有误的字段：quantity、format、household_code、content、time_limit')
+    expect(e.detail).toBe('有误的字段：数量、格式、户号、诉求内容、时限')
     expect(e.fields).toEqual({
       quantity: '须在 1 到 20 之间',
       format: '应为以下之一：csv、xlsx',

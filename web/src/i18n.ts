@@ -3,6 +3,7 @@ import { ID_EN, ID_ZH } from './identityMessages'
 import { MOBILE_EN, MOBILE_ZH } from './mobileMessages'
 import { FIELD_EN, FIELD_ZH } from './fieldMessages'
 import COMMAND_MESSAGES from './commandMessages.json'
+import FIELD_LABELS from './fieldLabels.json'
 
 const zh = {
   app: { name: 'CityLoop 一网统管', tagline: '一网统管', logout: '退出登录', lang: 'English', role: '角色' },
@@ -267,7 +268,15 @@ export function fieldErrorText(code: string | undefined, params: Record<string, 
 }
 
 /** The fields a request-validation problem names, as its detail. */
+/** A field's name in the chosen language (cityloop/domain/field_labels.py, as fieldLabels.json):
+ * a nested one (attachments.0.url) by its first part; one the table lacks as it came. */
+export function fieldLabel(field: string): string {
+  const labels: Record<string, string> = (FIELD_LABELS as any)[i18n.global.locale.value === 'en' ? 'en' : 'zh']
+  return labels[field] ?? labels[field.split('.')[0]] ?? field
+}
+
 export function fieldsText(fields: string[]): string {
   const g = i18n.global as any
-  return fields.length ? g.t('fe.fields', { fields: fields.join(g.t('admin.listSep')) }) : ''
+  const names = [...new Set(fields.map(fieldLabel))]
+  return names.length ? g.t('fe.fields', { fields: names.join(g.t('admin.listSep')) }) : ''
 }
