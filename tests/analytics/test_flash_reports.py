@@ -168,6 +168,30 @@ def test_the_job_writes_each_report_once_and_leaders_download_them(
     )
 
 
+def test_the_job_reads_only_orders_that_owe_a_report(
+    client: TestClient, users: Users, ctx: CityLoop, clock: ManualClock, monkeypatch
+) -> None:
+    """Every 20 s: an urgent order whose reports cover its last step is not read again."""
+    read: list[int] = []
+    incident_of = service.incident_of
+    monkeypatch.setattr(
+        service, "incident_of", lambda c, s, row: read.append(row.id) or incident_of(c, s, row)
+    )
+    oid = _urgent(client, users, ctx)
+    assert [r.kind for r in service.write_due(ctx)] == [ReportKind.FIRST] and read == [oid]
+    service.write_due(ctx)
+    service.write_due(ctx)
+    assert read == [oid]  # its 首报 covers it: not read again
+    clock.set(clock.now() + timedelta(minutes=2))
+    accepted = client.post(
+        f"/api/v1/work-orders/{oid}/actions/accept", json={}, headers=users.headers("cg")
+    )
+    assert accepted.status_code == 200, accepted.text
+    # A new step: read once, its 续报 written, then quiet again.
+    assert [r.kind for r in service.write_due(ctx)] == [ReportKind.FOLLOW_UP]
+    assert service.write_due(ctx) == [] and read == [oid, oid]
+
+
 def test_normal_orders_get_no_flash_report(client: TestClient, users: Users, ctx: CityLoop) -> None:
     r = client.post(
         "/api/v1/appeals",

@@ -121,14 +121,40 @@ def write_due(
     written: list[Report] = []
     with ctx.uow() as uow:
         s = uow.session
-        rows = list(s.execute(select(WorkOrderRow).where(*_urgent_since(now - window))).scalars())
+        ids = list(s.execute(select(WorkOrderRow.id).where(*_urgent_since(now - window))).scalars())
         have: dict[int, set[tuple[str, int]]] = {}
-        for oid, kind, seq in s.execute(
-            select(FlashReportRow.work_order_id, FlashReportRow.kind, FlashReportRow.seq).where(
-                FlashReportRow.work_order_id.in_([r.id for r in rows])
-            )
+        reported_to: dict[int, datetime] = {}  # the latest step an order's reports cover
+        for oid, kind, seq, as_of in s.execute(
+            select(
+                FlashReportRow.work_order_id,
+                FlashReportRow.kind,
+                FlashReportRow.seq,
+                FlashReportRow.as_of,
+            ).where(FlashReportRow.work_order_id.in_(ids))
         ).all():
             have.setdefault(oid, set()).add((kind, seq))
+            reported_to[oid] = max(as_of, reported_to.get(oid, as_of))
+        last_step = dict(
+            s.execute(
+                select(OrderEventRow.work_order_id, func.max(OrderEventRow.at))
+                .where(OrderEventRow.work_order_id.in_(list(reported_to)))
+                .group_by(OrderEventRow.work_order_id)
+            ).all()
+        )
+        # Only an order with no report yet, or with a step after the last one reported (and
+        # not closed out by a 终报), can owe one: every 20 s this job would otherwise read every
+        # urgent order of the week with all its steps.
+        owing = [
+            oid
+            for oid in ids
+            if oid not in reported_to
+            or (
+                (ReportKind.FINAL.value, 0) not in have[oid]
+                and last_step.get(oid) is not None
+                and last_step[oid] > reported_to[oid]
+            )
+        ]
+        rows = list(s.execute(select(WorkOrderRow).where(WorkOrderRow.id.in_(owing))).scalars())
         incidents = {r.id: incident_of(ctx, s, r) for r in rows}
     for oid, incident in incidents.items():
         for kind, seq, at in due_reports(incident, have.get(oid, set()), ctx.local(now)):
