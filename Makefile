@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # The fuzzing stage's own scratch database (dropped and rebuilt on every run).
 PG_FUZZ_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/fuzz
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres test-deploy test-web e2e fuzz browser nginx bench clean
+.PHONY: install demo test lint typecheck test-suites test-sqlite test-postgres test-deploy test-web e2e fuzz browser nginx bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,19 @@ demo: install
 
 ## Lint, type-check, the whole suite on SQLite and on PostgreSQL, then the console's unit
 ## and browser tests
-test: install lint typecheck test-sqlite test-postgres test-deploy fuzz test-web e2e
+test: install lint typecheck test-suites test-deploy fuzz test-web e2e
 
 lint:
 	$(BIN)/ruff check cityloop tests bench
 
 typecheck:
 	$(BIN)/mypy cityloop
+
+# The SQLite and the PostgreSQL runs side by side, a core each (much of each run waits on the
+# servers, workers and brokers its tests start); their ports, Redis databases and live channels
+# are their own (tests/conftest.py). Each run's output is printed whole when it ends.
+test-suites:
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:
 	$(BIN)/pytest -p no:cacheprovider

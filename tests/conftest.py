@@ -34,6 +34,22 @@ PASSWORD = "correct-horse-9"
 _HASH: list[str] = []
 
 
+def redis_test_url(n: int) -> str:
+    """Redis database `n` (0–2) of this suite's own three: the SQLite and the PostgreSQL
+    suites run side by side (make test) and must not share keys or live channels."""
+    base = 10 if os.environ.get("CITYLOOP_TEST_DATABASE_URL") else 13
+    return f"redis://127.0.0.1:6379/{base + n}"
+
+
+def free_port() -> int:
+    """A port nobody listens on now (the two suites run side by side: no fixed ports)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("CITYLOOP_TEST_DATABASE_URL", "")
     if url:

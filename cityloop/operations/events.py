@@ -21,6 +21,17 @@ from cityloop.settings import Settings
 log = logging.getLogger("cityloop.events")
 
 CHANNEL = "cityloop:live"
+
+
+def channel_for(url: str) -> str:
+    """The live channel of the Redis database `url` names: Pub/Sub spans all of a server's
+    databases, and two platforms sharing one Redis (a staging one beside production, on
+    another database) must not show each other's alarms."""
+    from redis.connection import parse_url
+
+    return f"{CHANNEL}:{parse_url(url).get('db', 0)}"
+
+
 KINDS = ("urgent_order", "life_safety", "alarm", "overdue", "urge")
 
 
@@ -66,7 +77,7 @@ class RedisBus:
         from cityloop.store.redis import _client
 
         try:
-            _client(self.url).publish(CHANNEL, json.dumps(event, ensure_ascii=False))
+            _client(self.url).publish(channel_for(self.url), json.dumps(event, ensure_ascii=False))
         except redis.RedisError:
             log.warning("live event not published: Redis unavailable", exc_info=True)
 
@@ -75,7 +86,7 @@ class RedisBus:
 
         client = aioredis.Redis.from_url(self.url)
         pubsub = client.pubsub()
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(channel_for(self.url))
         try:
             while True:
                 msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=15.0)

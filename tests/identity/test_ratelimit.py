@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from cityloop.services import ratelimit
-from tests.conftest import WEST, category
+from tests.conftest import WEST, category, redis_test_url
 from tests.identity.conftest import login
 
 
@@ -72,11 +72,11 @@ def test_limits_parse_and_switch_off():
 def test_the_redis_backend_counts_across_processes(ctx):
     redis = pytest.importorskip("redis")
     try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=0.5).ping()
+        redis.Redis.from_url(redis_test_url(0), socket_timeout=0.5).ping()
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
     ctx.settings = ctx.settings.model_copy(
-        update={"redis_url": "redis://127.0.0.1:6379/0", "rate_limits": {"t": "2/60"}}
+        update={"redis_url": redis_test_url(0), "rate_limits": {"t": "2/60"}}
     )
     key = uuid.uuid4().hex
     ratelimit.hit(ctx, "t", key)

@@ -14,9 +14,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from cityloop.services.context import CityLoop
+from tests.conftest import free_port
 
-SMTP_PORT = 8119
-GATEWAY_PORT = 8120
+# Chosen per run: the SQLite and the PostgreSQL suites run side by side (make test).
+SMTP_PORT = free_port()
+GATEWAY_PORT = free_port()
 
 
 @dataclass

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from cityloop.serving import can_share_port
+from tests.conftest import free_port
 
-PORT = 8108
+PORT = free_port()
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not can_share_port(),

@@ -15,9 +15,10 @@ import uvicorn
 
 from cityloop.api.app import create_app
 from cityloop.operations.events import RedisBus
+from tests.conftest import free_port, redis_test_url
 
-PORT = 8118
-URL = "redis://127.0.0.1:6379/14"
+PORT = free_port()
+URL = redis_test_url(1)
 
 
 @pytest.fixture
@@ -87,3 +88,12 @@ def test_the_stream_needs_a_watching_role(live_server, users):
     r = httpx.get(f"{live_server}/api/v1/events/stream", headers=users.headers("cg"), timeout=5)
     assert r.status_code == 403
     assert httpx.get(f"{live_server}/api/v1/events/stream", timeout=5).status_code == 401
+
+
+def test_each_redis_database_has_its_own_live_channel():
+    # Pub/Sub spans a Redis server's databases: two platforms on one Redis keep apart.
+    from cityloop.operations.events import channel_for
+
+    assert channel_for("redis://127.0.0.1:6379/9") == "cityloop:live:9"
+    assert channel_for("redis://127.0.0.1:6379") == "cityloop:live:0"
+    assert channel_for("redis://127.0.0.1:6379/1") != channel_for("redis://127.0.0.1:6379/0")

@@ -11,8 +11,9 @@ import pytest
 import redis
 
 from cityloop.services.shared_cache import SharedScopeCache
+from tests.conftest import redis_test_url
 
-URL = "redis://127.0.0.1:6379/15"
+URL = redis_test_url(2)
 
 
 @pytest.fixture
