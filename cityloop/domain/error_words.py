@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import string
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from cityloop.domain import console_files
 
 LANGUAGES = ("zh", "en")
 LIST_SEPARATORS = {"zh": "、", "en": ", "}
@@ -454,11 +455,7 @@ def console_json() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write web/src/commandMessages.json (or the path given) from the catalogue."""
-    args = sys.argv[1:] if argv is None else argv
-    target = Path(args[0]) if args else CONSOLE_FILE
-    target.write_text(console_json(), encoding="utf-8")
-    print(f"{target}: {len(WORDS)} codes")
-    return 0
+    return console_files.write(console_json(), CONSOLE_FILE, f"{len(WORDS)} codes", argv)
 
 
 if __name__ == "__main__":

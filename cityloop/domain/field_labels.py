@@ -10,8 +10,9 @@ that every field the API accepts and every field a refused command names has its
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+
+from cityloop.domain import console_files
 
 LABELS: dict[str, tuple[str, str]] = {
     "accept_limit": ("签收时限", "acceptance limit"),
@@ -250,11 +251,7 @@ def console_json() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write web/src/fieldLabels.json (or the path given) from the table."""
-    args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0]) if args else CONSOLE_FILE
-    out.write_text(console_json(), encoding="utf-8")
-    print(f"wrote {len(LABELS)} field labels to {out}")
-    return 0
+    return console_files.write(console_json(), CONSOLE_FILE, f"{len(LABELS)} field labels", argv)
 
 
 if __name__ == "__main__":
