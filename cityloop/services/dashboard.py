@@ -487,9 +487,9 @@ def _masked_title(title: str | None) -> str | None:
 def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]:
     """The map's open orders, shared by every screen of a jurisdiction (at 100 k orders reading
     them takes ~60 ms) for as long as they are exact: until an order is received or changes
-    (every change adds an order event; one indexed read tells) or an order on the map falls
-    overdue, and at most `MAP_ORDERS_TTL_SECONDS`. Never stale, never computed twice for
-    nothing: a screen's first paint usually finds them ready."""
+    (every change adds an order event; one indexed read tells: orders_version) or an order on
+    the map falls overdue, and at most `MAP_ORDERS_TTL_SECONDS`. Never stale, never computed
+    twice for nothing: a screen's first paint usually finds them ready."""
     limit = max(1, min(limit, MAP_ORDERS_MAX))
     version = list(orders_version(ctx))
     at = ctx.clock.now().timestamp()
@@ -510,22 +510,25 @@ def map_orders(ctx: CityLoop, actor: Actor, limit: int = 2000) -> dict[str, Any]
     return {k: v for k, v in value.items() if k not in ("_version", "_until")}
 
 
-def orders_version(ctx: CityLoop) -> tuple[int, int]:
-    """The newest order's id and the newest order event's: every change an order goes through
-    (received, dispatched, moved on, closed, merged, cancelled) adds an event, so the pair
-    changes whenever what the map shows may have."""
+# How far back a late commit is looked for (see orders_version).
+VERSION_WINDOW = 2_000  # ids: a few seconds of writes at the busiest hour
+
+
+def orders_version(ctx: CityLoop) -> tuple[int, ...]:
+    """The newest order's and order event's ids, and how many of the newest `VERSION_WINDOW`
+    ids of each are taken: every change an order goes through (received, dispatched, moved on,
+    closed, merged, cancelled) adds an event, so these change whenever what the map shows may
+    have — also when a transaction that was handed a smaller id (PostgreSQL hands out ids
+    before commit) commits after a larger one."""
+
+    def newest(table: Any) -> tuple[Any, Any]:
+        top = select(func.max(table.id)).scalar_subquery()
+        taken = select(func.count()).where(table.id > top - VERSION_WINDOW).scalar_subquery()
+        return top, taken
+
     with ctx.uow() as uow:
-        newest_order, newest_event = (
-            uow.session.connection()
-            .execute(
-                select(
-                    select(func.max(W.id)).scalar_subquery(),
-                    select(func.max(OrderEventRow.id)).scalar_subquery(),
-                )
-            )
-            .one()
-        )
-    return int(newest_order or 0), int(newest_event or 0)
+        row = uow.session.connection().execute(select(*newest(W), *newest(OrderEventRow))).one()
+    return tuple(int(v or 0) for v in row)
 
 
 def compute_map_orders(ctx: CityLoop, actor: Actor, limit: int) -> dict[str, Any]:

@@ -423,3 +423,36 @@ def test_a_live_server_never_answers_stale_map_points(
     # Unlike the summary, no stale answer while a newer one is computed: the points now.
     after = {o["ticket_no"] for o in dashboard.map_orders(ctx, leader, 3000)["items"]}
     assert after == before - {city["o3"]["ticket_no"]}
+
+
+def test_the_orders_version_sees_a_smaller_id_committed_late(ctx: CityLoop, city) -> None:
+    """PostgreSQL hands out ids before commit: an event with a smaller id can land after a
+    larger one. The map's version still changes, so its points are read again."""
+    from sqlalchemy import func, select
+
+    from cityloop.store.models import OrderEventRow
+
+    def event(id_: int) -> OrderEventRow:
+        return OrderEventRow(
+            id=id_,
+            work_order_id=city["o3"]["work_order_id"],
+            action="comment",
+            at=ctx.clock.now(),
+            from_status="pending_dispatch",
+            to_status="pending_dispatch",
+            actor_name="测试",
+            actor_role="dispatcher",
+            note="",
+            data={},
+        )
+
+    with ctx.uow() as uow:
+        top = uow.session.execute(select(func.max(OrderEventRow.id))).scalar_one()
+        uow.session.add(event(top + 5))  # committed first, the larger id
+        uow.commit()
+    before = dashboard.orders_version(ctx)
+    with ctx.uow() as uow:
+        uow.session.add(event(top + 3))  # committed after it, the smaller id
+        uow.commit()
+    after = dashboard.orders_version(ctx)
+    assert after != before and after[2] == before[2]  # same newest id, one more taken
