@@ -29,7 +29,7 @@ def channel_for(url: str) -> str:
     another database) must not show each other's alarms."""
     from redis.connection import parse_url
 
-    return f"{CHANNEL}:{parse_url(url).get('db', 0)}"
+    return f"{CHANNEL}:{parse_url(url).get('db', 0)}"  # type: ignore[no-untyped-call]
 
 
 KINDS = ("urgent_order", "life_safety", "alarm", "overdue", "urge")
