@@ -70,6 +70,7 @@ def _offer(q: asyncio.Queue[dict[str, Any]], event: dict[str, Any]) -> None:
 class RedisBus:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.channel = channel_for(url)
 
     def publish(self, event: dict[str, Any]) -> None:
         import redis
@@ -77,7 +78,7 @@ class RedisBus:
         from cityloop.store.redis import _client
 
         try:
-            _client(self.url).publish(channel_for(self.url), json.dumps(event, ensure_ascii=False))
+            _client(self.url).publish(self.channel, json.dumps(event, ensure_ascii=False))
         except redis.RedisError:
             log.warning("live event not published: Redis unavailable", exc_info=True)
 
@@ -86,7 +87,7 @@ class RedisBus:
 
         client = aioredis.Redis.from_url(self.url)
         pubsub = client.pubsub()
-        await pubsub.subscribe(channel_for(self.url))
+        await pubsub.subscribe(self.channel)
         try:
             while True:
                 msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=15.0)
