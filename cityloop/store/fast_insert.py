@@ -15,22 +15,15 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Table, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, Table, text
 
 from cityloop.store.models import AppealRow, AssignmentRow, OrderEventRow, WorkOrderRow
 from cityloop.store.steps import STEPS
 from cityloop.store.tickets import ensure_day_sequence
 
-_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
-
 
 class AlreadyReceived(Exception):
     """The channel's external id names an appeal already stored (as the unique key would say)."""
-
-
-def _type(col: Any) -> str:
-    return "json" if isinstance(col.type, JSON) else str(col.type.compile(dialect=_PG))
 
 
 def _cols(table: Table, skip: tuple[str, ...]) -> list[Any]:
@@ -47,18 +40,18 @@ def _statement() -> Any:
     def names(cols: list[Any]) -> str:
         return ", ".join(c.key for c in cols)
 
-    # Each row travels as one JSON parameter: five parameters in all, so the driver caches the
-    # statement (psycopg stops caching beyond 50 parameters).
-    def record(cols: list[Any], param: str, fn: str = "jsonb_to_record") -> str:
-        defs = ", ".join(f"{c.key} {_type(c)}" for c in cols)
-        return f"{fn}(CAST(:{param} AS jsonb)) AS x({defs})"
+    # Each row travels as one JSON parameter: nine parameters in all, and the rows take their
+    # column types from the table itself (jsonb_populate_record), so the statement stays short
+    # enough for psycopg to cache its conversion (at most 50 parameters and 4,096 bytes).
+    def record(table: Table, param: str, fn: str = "jsonb_populate_record") -> str:
+        return f"{fn}(NULL::{table.name}, CAST(:{param} AS jsonb)) AS x"
 
     o_cols = _cols(orders, ("id", "ticket_no"))
     a_cols = _cols(appeals, ("id", "work_order_id", "ticket_no"))
     s_cols = _cols(assigns, ("id", "work_order_id"))
     e_cols = _cols(events, ("id", "work_order_id"))
     t_cols = _cols(STEPS, ("id", "work_order_id"))
-    many = "jsonb_to_recordset"
+    many = "jsonb_populate_recordset"
     # The day's sequence (store/tickets.py), consumed only when the appeal is new: a channel's
     # repeated external id takes no number. Past 999 999 the number grows a digit (lpad would
     # cut it), as format_ticket does.
@@ -78,20 +71,20 @@ def _statement() -> Any:
         SELECT {ticket} AS ticket_no FROM n
     ), o AS (
         INSERT INTO work_orders (ticket_no, {names(o_cols)})
-        SELECT t.ticket_no, {names(o_cols)} FROM t, {record(o_cols, "order")}
+        SELECT t.ticket_no, {names(o_cols)} FROM t, {record(orders, "order")}
         RETURNING id, ticket_no
     ), s AS (
         INSERT INTO assignments (work_order_id, {names(s_cols)})
-        SELECT o.id, {names(s_cols)} FROM o, {record(s_cols, "assignments", many)}
+        SELECT o.id, {names(s_cols)} FROM o, {record(assigns, "assignments", many)}
     ), e AS (
         INSERT INTO order_events (work_order_id, {names(e_cols)})
-        SELECT o.id, {names(e_cols)} FROM o, {record(e_cols, "events", many)}
+        SELECT o.id, {names(e_cols)} FROM o, {record(events, "events", many)}
     ), st AS (
         INSERT INTO {STEPS.name} (work_order_id, {names(t_cols)})
-        SELECT o.id, {names(t_cols)} FROM o, {record(t_cols, "timers", many)}
+        SELECT o.id, {names(t_cols)} FROM o, {record(STEPS, "timers", many)}
     ), a AS (
         INSERT INTO appeals (work_order_id, ticket_no, {names(a_cols)})
-        SELECT o.id, o.ticket_no, {names(a_cols)} FROM o, {record(a_cols, "appeal")} RETURNING id
+        SELECT o.id, o.ticket_no, {names(a_cols)} FROM o, {record(appeals, "appeal")} RETURNING id
     )
     SELECT o.id, a.id, o.ticket_no FROM o, a
     """)
