@@ -127,3 +127,31 @@ def test_phone_and_id_numbers_are_no_evidence_of_danger() -> None:
     ):
         read = read_text(text)
         assert not read.urgent and not read.life_safety, (text, read)
+
+
+LETTER = (
+    "您好，我是住在东风路12号院的居民，电话13912345678，身份证号码110101199001011234。"
+    "昨天晚上我下班回家的时候闻到楼道里有很重的煤气味，敲了好几家门都没有人应，"
+    "楼上老人一个人住，平时身体也不好，怀疑是灶台没有关，现在味道越来越大，赶紧派人来看看！"
+    "另外小区门口的路灯坏了一个多月，晚上走路很不方便。"
+)
+
+
+@pytest.mark.parametrize("text", [LETTER, "老人晕过去了叫不醒", "路灯坏了", "。。", "x"])
+def test_the_shipped_heads_read_together_what_each_reads_alone(text: str) -> None:
+    """The shipped heads share one reading of a text; every span scores exactly as the head's
+    own probability of that span, and the sentence each head names is the same."""
+    urgent, life = danger_words.shipped(), danger_words.shipped_life()
+    assert urgent is not None and life is not None and urgent.scorer is not None
+    alone = [DangerWords(h.weights, h.intercept, h.threshold) for h in (urgent, life)]
+    for head, solo in zip((urgent, life), alone, strict=True):
+        assert head.scorer is not None
+        score = head.scorer(text)
+        spans = (
+            [(0, len(text))]
+            + [(m.start(), m.end()) for m in danger_words._SENTENCE.finditer(text)]
+            + [(m.start(), m.end()) for m in danger_words._CLAUSE.finditer(text)]
+        )
+        for start, end in spans:
+            assert score(start, end) == solo.probability(text[start:end])
+        assert head.danger(text) == solo.danger(text)

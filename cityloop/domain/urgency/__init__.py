@@ -176,19 +176,15 @@ def read_text(text: str) -> TextReading:
     """The danger the text shows now: the cues first, then the danger-words model where no
     cue fired (or only an urgent one: its life-safety head may raise it); failing both, the
     first near-miss and why it is one."""
-    read = read_text_rules(text)
+    norm = normalise(text)
+    handled, consumer, drill = _whole_text_moods(norm)
+    read = _read_rules(text, norm, handled, consumer, drill)
     if read.rank is _Rank.LIFE_SAFETY:
         return read
     urgent_head, life_head = danger_words.shipped(), danger_words.shipped_life()
     if urgent_head is None:
         return read
-    norm = normalise(text)
-    if (
-        mood.text_handled(norm)
-        or mood.text_consumer(norm)
-        or mood.text_drill(norm)
-        or mood.denies_any(norm)
-    ):
+    if handled or consumer or drill or mood.denies_any(norm):
         return read
     life = life_head.danger(norm) if life_head is not None else None
     if read.rank is _Rank.URGENT:
@@ -205,9 +201,15 @@ def read_text(text: str) -> TextReading:
 def read_text_rules(text: str) -> TextReading:
     """What the cues alone read in the text (the model is trained beside them)."""
     norm = normalise(text)
-    handled = mood.text_handled(norm)
-    consumer = mood.text_consumer(norm)
-    drill = mood.text_drill(norm)
+    return _read_rules(text, norm, *_whole_text_moods(norm))
+
+
+def _whole_text_moods(norm: str) -> tuple[bool, bool, bool]:
+    """Whether the whole text says the matter is over, a product complaint, or a drill."""
+    return mood.text_handled(norm), mood.text_consumer(norm), mood.text_drill(norm)
+
+
+def _read_rules(text: str, norm: str, handled: bool, consumer: bool, drill: bool) -> TextReading:
     found: list[tuple[Cue, int, int]] = []
     set_aside: tuple[str, int, int] | None = None
     for cue in CUES:

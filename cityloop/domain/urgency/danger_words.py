@@ -18,8 +18,9 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
 from pathlib import Path
 
 from cityloop.domain.urgency import mood
@@ -51,10 +52,7 @@ def ngrams(text: str) -> list[str]:
     return [text[i : i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
 
 
-@lru_cache(maxsize=256)
-def _counts(text: str) -> tuple[tuple[str, int], ...]:
-    """Each n-gram of a span with its count (counted in C): both heads read the same spans."""
-    return tuple(Counter(ngrams(text)).items())
+SpanScore = Callable[[int, int], float]  # the probability of text[start:end]
 
 
 @dataclass(frozen=True)
@@ -62,14 +60,16 @@ class DangerWords:
     weights: dict[str, tuple[float, float]]  # n-gram → (idf, coefficient)
     intercept: float
     threshold: float  # chosen on the tuning parts by cross-validation, never on unseen text
+    # Given a whole text, how to score its spans: the shipped heads share one reading of the
+    # text (`_Pair`); a head built alone scores each span's own n-grams.
+    scorer: Callable[[str], SpanScore] | None = field(default=None, compare=False, repr=False)
 
     def probability(self, text: str) -> float:
-        # The logarithm only for an n-gram seen twice or more: the model is read several
-        # times per appeal (sentences, windows), by two heads that share the counts.
+        # The logarithm only for an n-gram seen twice or more.
         weights = self.weights
         dot = norm = 0.0
         hit = False
-        for g, tf in _counts(text):
+        for g, tf in Counter(ngrams(text)).items():
             w = weights.get(g)
             if w is None:
                 continue
@@ -78,9 +78,8 @@ class DangerWords:
             dot += w[1] * v
             norm += v * v
         if not hit:
-            return 1 / (1 + math.exp(-self.intercept))
-        z = dot / math.sqrt(norm) + self.intercept
-        return 1 / (1 + math.exp(-z))
+            return _sigmoid(self.intercept)
+        return _sigmoid(dot / math.sqrt(norm) + self.intercept)
 
     def danger(self, norm_text: str) -> tuple[float, int, int] | None:
         """(probability, start, end) of the sentence that shows danger now, or None. The
@@ -89,10 +88,14 @@ class DangerWords:
         sentences = list(_SENTENCE.finditer(norm_text))
         if not sentences:
             return None
-        whole = self.probability(norm_text)
+        if self.scorer is None:
+            score: SpanScore = lambda a, b: self.probability(norm_text[a:b])  # noqa: E731
+        else:
+            score = self.scorer(norm_text)
+        whole = score(0, len(norm_text))
         best: tuple[float, int, int] | None = None
         for m in sentences:
-            p = self.probability(m.group())
+            p = score(m.start(), m.end())
             if len(sentences) > 1:
                 p = min(p, whole)
             if p > self.threshold and not _set_aside(m.group()) and (best is None or p > best[0]):
@@ -101,21 +104,20 @@ class DangerWords:
                 # Capped like the sentences: a window of a letter of many sentences does not
                 # carry it alone (uncapped, they flagged a third of real message-board letters).
                 cap = whole if len(sentences) > 1 else 1.0
-                found = self._window(norm_text, m.start(), m.end(), cap)
+                found = self._window(norm_text, m.start(), m.end(), cap, score)
                 if found is not None and (best is None or found[0] > best[0]):
                     best = found
         return best
 
     def _window(
-        self, text: str, start: int, end: int, cap: float
+        self, text: str, start: int, end: int, cap: float, score: SpanScore
     ) -> tuple[float, int, int] | None:
         clauses = list(_CLAUSE.finditer(text, start, end))
         best: tuple[float, int, int] | None = None
         for i in range(len(clauses)):
             w0, w1 = clauses[i].start(), clauses[min(i + WINDOW_CLAUSES, len(clauses)) - 1].end()
-            window = text[w0:w1]
-            p = min(self.probability(window), cap)
-            if p > self.threshold and not _set_aside(window) and (best is None or p > best[0]):
+            p = min(score(w0, w1), cap)
+            if p > self.threshold and not _set_aside(text[w0:w1]) and (best is None or p > best[0]):
                 best = (p, w0, w1)
         return best
 
@@ -149,17 +151,89 @@ def _shipped_doc() -> dict[str, object] | None:
     return doc
 
 
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+class _Pair:
+    """Both shipped heads over one table (they share the analyzer and the IDF). A text is read
+    once: each n-gram position is looked up once, and every span (the whole text, its
+    sentences, their clause windows; a long letter has some twenty) is scored for both heads
+    from the positions it covers, instead of cutting and counting its n-grams again per head.
+    The same arithmetic as `DangerWords.probability`."""
+
+    def __init__(self, urgent: DangerWords, life: DangerWords) -> None:
+        grams = sorted(urgent.weights.keys() | life.weights.keys())
+        self.index = {g: i for i, g in enumerate(grams)}
+        none = (0.0, 0.0)  # an n-gram one head does not know adds nothing to it
+        self.urgent = [urgent.weights.get(g, none) for g in grams]
+        self.life = [life.weights.get(g, none) for g in grams]
+        self.intercepts = (urgent.intercept, life.intercept)
+        self.reading = lru_cache(maxsize=32)(self._reading)
+
+    def _reading(self, text: str) -> Callable[[int, int], tuple[float, float]]:
+        if _LONG_NUMBER.search(text):  # as `ngrams`: no n-gram across a long digit run
+            text = _LONG_NUMBER.sub(lambda m: _GAP * len(m.group()), text)
+        get = self.index.get
+        lo, hi = NGRAMS
+        ids = [
+            [get(text[i : i + n], -1) for i in range(len(text) - n + 1)] for n in range(lo, hi + 1)
+        ]
+
+        @cache
+        def scores(start: int, end: int) -> tuple[float, float]:
+            counts = Counter(ids[0][start:end])
+            for n, positions in enumerate(ids[1:], lo + 1):
+                counts.update(positions[start : max(start, end - n + 1)])
+            counts.pop(-1, None)
+            return self._scores(counts)
+
+        return scores
+
+    def _scores(self, counts: Counter[int]) -> tuple[float, float]:
+        urgent, life = self.urgent, self.life
+        dot_u = norm_u = dot_l = norm_l = 0.0
+        for g, tf in counts.items():
+            f = 1.0 if tf == 1 else 1 + math.log(tf)
+            idf, coef = urgent[g]
+            v = f * idf
+            dot_u += coef * v
+            norm_u += v * v
+            idf, coef = life[g]
+            v = f * idf
+            dot_l += coef * v
+            norm_l += v * v
+        iu, il = self.intercepts
+        zu = dot_u / math.sqrt(norm_u) if norm_u > 0 else 0.0
+        zl = dot_l / math.sqrt(norm_l) if norm_l > 0 else 0.0
+        return _sigmoid(zu + iu), _sigmoid(zl + il)
+
+    def scorer(self, head: int) -> Callable[[str], SpanScore]:
+        def for_text(text: str) -> SpanScore:
+            scores = self.reading(text)
+            return lambda start, end: scores(start, end)[head]
+
+        return for_text
+
+
 @lru_cache(maxsize=1)
+def _shipped_heads() -> tuple[DangerWords | None, DangerWords | None]:
+    doc = _shipped_doc()
+    if doc is None:
+        return None, None
+    urgent = from_json(doc)
+    if not isinstance(doc.get("life"), dict):
+        return urgent, None
+    life = from_json(doc["life"])  # type: ignore[arg-type]
+    pair = _Pair(urgent, life)
+    return replace(urgent, scorer=pair.scorer(0)), replace(life, scorer=pair.scorer(1))
+
+
 def shipped() -> DangerWords | None:
     """The urgent head shipped with the package; None when the file is absent (rules alone)."""
-    doc = _shipped_doc()
-    return None if doc is None else from_json(doc)
+    return _shipped_heads()[0]
 
 
-@lru_cache(maxsize=1)
 def shipped_life() -> DangerWords | None:
     """The life-safety head shipped with the package; None when absent."""
-    doc = _shipped_doc()
-    if doc is None or not isinstance(doc.get("life"), dict):
-        return None
-    return from_json(doc["life"])  # type: ignore[arg-type]
+    return _shipped_heads()[1]
