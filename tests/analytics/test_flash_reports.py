@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
@@ -175,7 +176,9 @@ def test_the_job_reads_only_orders_that_owe_a_report(
     read: list[int] = []
     incident_of = service.incident_of
     monkeypatch.setattr(
-        service, "incident_of", lambda c, s, row: read.append(row.id) or incident_of(c, s, row)
+        service,
+        "incident_of",
+        lambda c, s, row, *more: read.append(row.id) or incident_of(c, s, row, *more),
     )
     oid = _urgent(client, users, ctx)
     assert [r.kind for r in service.write_due(ctx)] == [ReportKind.FIRST] and read == [oid]
@@ -190,6 +193,31 @@ def test_the_job_reads_only_orders_that_owe_a_report(
     # A new step: read once, its 续报 written, then quiet again.
     assert [r.kind for r in service.write_due(ctx)] == [ReportKind.FOLLOW_UP]
     assert service.write_due(ctx) == [] and read == [oid, oid]
+
+
+def test_the_job_reads_many_orders_at_once_as_it_reads_one(
+    client: TestClient, users: Users, ctx: CityLoop, clock: ManualClock, monkeypatch
+) -> None:
+    """The job reads the steps and reporters of all owing orders in one go; each incident is
+    the one read order by order."""
+    compared: list[int] = []
+    incident_of = service.incident_of
+
+    def checked(c: CityLoop, s: Any, row: Any, *more: Any) -> Any:
+        batched = incident_of(c, s, row, *more)
+        assert more and batched == incident_of(c, s, row)
+        compared.append(row.id)
+        return batched
+
+    monkeypatch.setattr(service, "incident_of", checked)
+    first, second = _urgent(client, users, ctx), _urgent(client, users, ctx)
+    clock.set(clock.now() + timedelta(minutes=1))
+    accepted = client.post(
+        f"/api/v1/work-orders/{first}/actions/accept", json={}, headers=users.headers("cg")
+    )
+    assert accepted.status_code == 200, accepted.text
+    reports = service.write_due(ctx)
+    assert len({r.ticket_no for r in reports}) == 2 and sorted(compared) == sorted([first, second])
 
 
 def test_normal_orders_get_no_flash_report(client: TestClient, users: Users, ctx: CityLoop) -> None:

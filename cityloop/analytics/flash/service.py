@@ -3,6 +3,7 @@ deliver them to the leaders, and read them back for the screen and the downloads
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,14 +44,28 @@ def _place(ctx: CityLoop, row: WorkOrderRow) -> str:
     return "".join(names) + (spot or "")
 
 
-def incident_of(ctx: CityLoop, s: Session, row: WorkOrderRow) -> Incident:
+def incident_of(
+    ctx: CityLoop,
+    s: Session,
+    row: WorkOrderRow,
+    events: Sequence[OrderEventRow] | None = None,
+    reporters: int | None = None,
+) -> Incident:
+    """The order as a report reads it; `events` (in id order) and the number of `reporters`
+    when the caller has read them for many orders at once."""
     ref = ctx.reference.get()
     steps = []
-    for e in s.execute(
-        select(OrderEventRow)
-        .where(OrderEventRow.work_order_id == row.id)
-        .order_by(OrderEventRow.id)
-    ).scalars():
+    if events is None:
+        events = (
+            s.execute(
+                select(OrderEventRow)
+                .where(OrderEventRow.work_order_id == row.id)
+                .order_by(OrderEventRow.id)
+            )
+            .scalars()
+            .all()
+        )
+    for e in events:
         data = e.data or {}
         code = data.get("lead_department") or data.get("department_code") or data.get("department")
         dept = ref.departments.get(code, code) if isinstance(code, str) else None
@@ -75,9 +90,10 @@ def incident_of(ctx: CityLoop, s: Session, row: WorkOrderRow) -> Incident:
                 ),
             )
         )
-    reporters = s.execute(
-        select(func.count()).select_from(AppealRow).where(AppealRow.work_order_id == row.id)
-    ).scalar_one()
+    if reporters is None:
+        reporters = s.execute(
+            select(func.count()).select_from(AppealRow).where(AppealRow.work_order_id == row.id)
+        ).scalar_one()
     try:
         status_label = STATUS_LABELS[OrderStatus(row.status)][0]
     except ValueError:
@@ -155,7 +171,25 @@ def write_due(
             )
         ]
         rows = list(s.execute(select(WorkOrderRow).where(WorkOrderRow.id.in_(owing))).scalars())
-        incidents = {r.id: incident_of(ctx, s, r) for r in rows}
+        # Their steps and reporters in two reads for all (with 40 % urgent appeals under load,
+        # two reads per order made this job a tenth of the worker's time).
+        steps: dict[int, list[OrderEventRow]] = {r.id: [] for r in rows}
+        for e in s.execute(
+            select(OrderEventRow)
+            .where(OrderEventRow.work_order_id.in_(list(steps)))
+            .order_by(OrderEventRow.id)
+        ).scalars():
+            steps[e.work_order_id].append(e)
+        reporters = dict(
+            s.execute(
+                select(AppealRow.work_order_id, func.count())
+                .where(AppealRow.work_order_id.in_(list(steps)))
+                .group_by(AppealRow.work_order_id)
+            ).all()
+        )
+        incidents = {
+            r.id: incident_of(ctx, s, r, steps[r.id], int(reporters.get(r.id, 0))) for r in rows
+        }
     for oid, incident in incidents.items():
         for kind, seq, at in due_reports(incident, have.get(oid, set()), ctx.local(now)):
             report = compose(incident, kind, seq, at, CENTRE)
