@@ -1,11 +1,23 @@
-"""`starts_with`: the same rows as a prefix test, as a range for digit codes."""
+"""`starts_with`: the same rows as a prefix test, as a range for digit codes; and the same with
+the prefix as a parameter of a statement built once (`upper_bound`, `like_pattern`)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    create_engine,
+    insert,
+    select,
+)
 
-from cityloop.store.prefix import starts_with
+from cityloop.store.prefix import ESCAPE, like_pattern, starts_with, upper_bound
 
 CODES = [
     "990101",
@@ -20,11 +32,17 @@ CODES = [
     "A01B",
     "A1",
     "A_1",
+    "A%1",
+    "A/1",
+    "A/%",
     None,
 ]
 
 
-@pytest.mark.parametrize("prefix", ["990101", "990101001", "990102", "9", "99", "999", "A01", "A_"])
+PREFIXES = ["990101", "990101001", "990102", "9", "99", "999", "A01", "A_", "A%", "A/", "A/%"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
 def test_same_rows_as_a_prefix_test(prefix: str) -> None:
     md = MetaData()
     t = Table("t", md, Column("id", Integer, primary_key=True), Column("code", String(20)))
@@ -42,3 +60,22 @@ def test_digit_prefixes_become_a_range() -> None:
         starts_with(t.c.code, "990101")
     )
     assert "LIKE" in str(starts_with(t.c.code, "999"))  # 999 + 1 has another length
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_the_same_rows_with_the_prefix_as_a_parameter(prefix: str) -> None:
+    md = MetaData()
+    t = Table("t", md, Column("id", Integer, primary_key=True), Column("code", String(20)))
+    engine = create_engine("sqlite://")
+    md.create_all(engine)
+    upper = upper_bound(prefix)
+    if upper is not None:
+        test = and_(t.c.code >= bindparam("prefix"), t.c.code < bindparam("upper"))
+        params = {"prefix": prefix, "upper": upper}
+    else:
+        test = t.c.code.like(bindparam("pattern"), escape=ESCAPE)
+        params = {"pattern": like_pattern(prefix)}
+    with engine.begin() as conn:
+        conn.execute(insert(t), [{"code": c} for c in CODES])
+        got = {r[0] for r in conn.execute(select(t.c.code).where(test), params)}
+    assert got == {c for c in CODES if c is not None and c.startswith(prefix)}

@@ -12,9 +12,10 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true
 
 from cityloop.domain.statuses import WITH_DEPARTMENT, OrderStatus
 from cityloop.geo.gazetteer import Gazetteer, GazetteerEntry
@@ -27,7 +28,7 @@ from cityloop.services.reference import Reference
 from cityloop.services.routing import Suggestion
 from cityloop.store.db import single_read
 from cityloop.store.models import AppealRow, GazetteerRow, WorkOrderRow
-from cityloop.store.prefix import starts_with
+from cityloop.store.prefix import ESCAPE, like_pattern, upper_bound
 
 PLACE_CONFIDENT = 0.7  # at or above: the text's place locates the appeal (1.000 hit rate, demo)
 OPEN_FOR_LINKING = [s.value for s in (*WITH_DEPARTMENT, OrderStatus.PENDING_DISPATCH)]
@@ -201,57 +202,29 @@ class Understanding:
         ref = self.ctx.reference.get()
         matcher = self.matcher()
         since = received_at - timedelta(hours=self.ctx.settings.incident_window_hours)
-        # Only orders the matcher could accept: this category or one below it, or a broader
-        # one of at least two levels (the full path is compared where both have it); and with
-        # a pin, only orders without one or within reach (long texts of far orders cost most).
-        code_col = WorkOrderRow.category_code
+        # The candidates' statement has a few shapes, each built once (`_candidates`).
         broader = ref.category_ancestry(category_code)[1:-1]  # levels 2 .. own - 1
-        same_kind = starts_with(code_col, category_code)
-        if broader:
-            same_kind = or_(same_kind, code_col.in_(broader))
-        near: ColumnElement[bool] = true()
+        params: dict[str, Any] = {"since": since, "broader": broader}
+        upper = upper_bound(category_code)
+        if upper is not None:
+            params |= {"prefix": category_code, "upper": upper}
+        else:
+            params["pattern"] = like_pattern(category_code)
+        pinned = False
         if lon is not None and lat is not None:
+            pinned = True
             reach = max(matcher.rules.radius_m, matcher.rules.same_place_m)
             dlat = reach / 111_320
             dlon = reach / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-            near = or_(
-                WorkOrderRow.lon.is_(None),
-                WorkOrderRow.lat.is_(None),
-                and_(
-                    WorkOrderRow.lon.between(lon - dlon, lon + dlon),
-                    WorkOrderRow.lat.between(lat - dlat, lat + dlat),
-                ),
-            )
-        first_appeal = AppealRow.ticket_no == WorkOrderRow.ticket_no  # the order's own caller
+            params |= {
+                "lon0": lon - dlon,
+                "lon1": lon + dlon,
+                "lat0": lat - dlat,
+                "lat1": lat + dlat,
+            }
+        query = _candidates(pinned, bool(broader), uncategorized, upper is not None)
         with single_read(self.ctx.engine) as conn:
-            rows = conn.execute(
-                select(
-                    WorkOrderRow.id,
-                    WorkOrderRow.title,
-                    WorkOrderRow.content,
-                    WorkOrderRow.lon,
-                    WorkOrderRow.lat,
-                    WorkOrderRow.category_code,
-                    WorkOrderRow.received_at,
-                    # Only the place's name, not the whole routing record: decoding 300 of those
-                    # for every new appeal was a fifth of linking's cost.
-                    WorkOrderRow.routing["place"]["name"].as_string().label("place_name"),
-                    WorkOrderRow.routing["sensing"]["rule"].as_string().label("rule"),
-                    AppealRow.address,
-                )
-                .outerjoin(AppealRow, first_appeal)
-                .where(
-                    WorkOrderRow.received_at >= since,
-                    or_(
-                        same_kind,
-                        WorkOrderRow.category_code.is_(None) if uncategorized else false(),
-                    ),
-                    near,
-                    WorkOrderRow.status.in_(OPEN_FOR_LINKING),
-                )
-                .order_by(WorkOrderRow.received_at.desc())
-                .limit(300)
-            ).all()
+            rows = conn.execute(query, params).all()
         rows = [r for r in rows if r.id != exclude]
         if not rows:
             return []
@@ -286,3 +259,56 @@ class Understanding:
             IncidentLink(int(i), float(score), why.describe(), why.as_record())
             for i, score, why in matches[:limit]
         ]
+
+
+@lru_cache(maxsize=16)
+def _candidates(pinned: bool, broader: bool, uncategorized: bool, ranged: bool) -> Any:
+    """The open orders an appeal may repeat, as one statement per shape, built once: building
+    it for every appeal was a tenth of an appeal's time with linking on. Only orders the
+    matcher could accept: this category or one below it, or a broader one of at least two
+    levels (the full path is compared where both have it); and with a pin, only orders
+    without one or within reach (long texts of far orders cost most)."""
+    code_col = WorkOrderRow.category_code
+    same_kind: ColumnElement[bool] = (
+        and_(code_col >= bindparam("prefix"), code_col < bindparam("upper"))
+        if ranged
+        else code_col.like(bindparam("pattern"), escape=ESCAPE)
+    )
+    if broader:
+        same_kind = or_(same_kind, code_col.in_(bindparam("broader", expanding=True)))
+    near: ColumnElement[bool] = true()
+    if pinned:
+        near = or_(
+            WorkOrderRow.lon.is_(None),
+            WorkOrderRow.lat.is_(None),
+            and_(
+                WorkOrderRow.lon.between(bindparam("lon0"), bindparam("lon1")),
+                WorkOrderRow.lat.between(bindparam("lat0"), bindparam("lat1")),
+            ),
+        )
+    first_appeal = AppealRow.ticket_no == WorkOrderRow.ticket_no  # the order's own caller
+    return (
+        select(
+            WorkOrderRow.id,
+            WorkOrderRow.title,
+            WorkOrderRow.content,
+            WorkOrderRow.lon,
+            WorkOrderRow.lat,
+            WorkOrderRow.category_code,
+            WorkOrderRow.received_at,
+            # Only the place's name, not the whole routing record: decoding 300 of those for
+            # every new appeal was a fifth of linking's cost.
+            WorkOrderRow.routing["place"]["name"].as_string().label("place_name"),
+            WorkOrderRow.routing["sensing"]["rule"].as_string().label("rule"),
+            AppealRow.address,
+        )
+        .outerjoin(AppealRow, first_appeal)
+        .where(
+            WorkOrderRow.received_at >= bindparam("since"),
+            or_(same_kind, code_col.is_(None) if uncategorized else false()),
+            near,
+            WorkOrderRow.status.in_(OPEN_FOR_LINKING),
+        )
+        .order_by(WorkOrderRow.received_at.desc())
+        .limit(300)
+    )
