@@ -35,6 +35,7 @@ test: install lint typecheck test-suites test-deploy fuzz test-web e2e
 
 lint:
 	$(BIN)/ruff check cityloop tests bench
+	$(BIN)/ruff format --check cityloop tests bench
 
 typecheck:
 	$(BIN)/mypy cityloop

@@ -146,4 +146,5 @@ def reply_check(body: ReplyCheckIn, actor: Actor = require_roles(*REPLIERS)) -> 
     """Score a draft reply (relevance, completeness, explanation) with hints, before sending."""
     return asdict(default_checker().check(body.appeal, body.reply))
 
+
 router.include_router(flash_router)  # /api/v1/analytics/flash-reports

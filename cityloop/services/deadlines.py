@@ -20,9 +20,7 @@ def warn_time(
     ctx: CityLoop, start: datetime, due: datetime, clock: LimitClock = LimitClock.WORKING
 ) -> datetime:
     """When `warning_fraction` of the clock time from start to due is used up."""
-    warn = ctx.sla.warn_at(
-        ctx.local(start), ctx.local(due), ctx.settings.warning_fraction, clock
-    )
+    warn = ctx.sla.warn_at(ctx.local(start), ctx.local(due), ctx.settings.warning_fraction, clock)
     return warn.astimezone(UTC)
 
 

@@ -20,14 +20,10 @@ def _audit(ctx, action: str) -> list[AuditRow]:
 def test_imports_over_http_are_audited_with_result_and_source(client, ctx, users):
     admin = users.headers("admin") | {"user-agent": "pytest-browser"}
     csv = "code,name,level,region_code\nD-XX,新部门,city,990100\n".encode()
-    r = client.post(
-        "/api/v1/departments/import", files={"file": ("depts.csv", csv)}, headers=admin
-    )
+    r = client.post("/api/v1/departments/import", files={"file": ("depts.csv", csv)}, headers=admin)
     assert r.status_code == 200, r.text
     bad = "code,name,level\n,无编码,planet\n".encode()
-    r = client.post(
-        "/api/v1/departments/import", files={"file": ("bad.csv", bad)}, headers=admin
-    )
+    r = client.post("/api/v1/departments/import", files={"file": ("bad.csv", bad)}, headers=admin)
     assert r.status_code in (400, 422)
     records = _audit(ctx, "config.departments")
     assert [(a.target, a.result) for a in records] == [

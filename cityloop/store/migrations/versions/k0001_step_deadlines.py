@@ -41,9 +41,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_order_step_deadlines_work_order_id", "order_step_deadlines", ["work_order_id"]
     )
-    op.create_index(
-        "ix_step_deadlines_open_due", "order_step_deadlines", ["finished_at", "due_at"]
-    )
+    op.create_index("ix_step_deadlines_open_due", "order_step_deadlines", ["finished_at", "due_at"])
     op.create_index(
         "ix_step_deadlines_open_warn", "order_step_deadlines", ["finished_at", "warn_at"]
     )
