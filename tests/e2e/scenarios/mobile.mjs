@@ -24,8 +24,30 @@ async function insideMyGrid(base) {
 const settle = (page) => page.waitForTimeout(450)
 
 async function fits(page, width, what) {
-  const w = await page.evaluate(() => document.documentElement.scrollWidth)
+  const { w, cut } = await page.evaluate(() => {
+    const edge = window.innerWidth + 1
+    // Inside a box that scrolls sideways and itself fits (a table, a tab bar), or on a map,
+    // content may lie past the edge: the reader scrolls or pans to it.
+    const reachable = (el) => {
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        if (a.classList.contains('leaflet-container')) return true
+        const sideways = /(auto|scroll)/.test(getComputedStyle(a).overflowX) || a.classList.contains('el-table') || a.classList.contains('el-tabs__nav-wrap')
+        if (sideways && a.getBoundingClientRect().right <= edge) return true
+      }
+      return false
+    }
+    const cut = []
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect()
+      if (r.width && r.height && r.right > edge && getComputedStyle(el).visibility !== 'hidden' && !reachable(el)) {
+        cut.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} ends at ${Math.round(r.right)} px`)
+      }
+    }
+    return { w: document.documentElement.scrollWidth, cut: cut.slice(0, 3) }
+  })
   assert.ok(w <= width, `${what} fits ${width} px (scrollWidth ${w})`)
+  // A page can fit and still hide what runs past the edge under an overflow: hidden parent.
+  assert.deepEqual(cut, [], `${what}: nothing cut off at the ${width} px edge`)
 }
 
 /** The map has drawn its layers (a blank map has no paths on its canvas/svg panes). */
@@ -49,6 +71,14 @@ async function patrolDay(page, shot, position, size) {
   await page.getByTestId('grid-orders').waitFor()
   await shot(page, `mobile-grid-orders-${tag}`)
   await fits(page, size, 'the grid workbench')
+  // An order of my grid, read where it happened: its facts and the caller's words on the screen.
+  await page.getByTestId('grid-order').first().click()
+  await page.getByTestId('detail-content').waitFor()
+  await fits(page, size, 'an order of my grid')
+  const words = await page.getByTestId('detail-content').boundingBox()
+  assert.ok(words && words.x >= 0 && words.x + words.width <= size, `the caller's words lie within ${size} px (${JSON.stringify(words)})`)
+  await page.goBack()
+  await page.getByTestId('grid-orders').waitFor()
   if (size === 375) {
     // No side menu on a phone: the ☰ drawer and the bottom bar navigate.
     assert.equal(await page.locator('.el-aside').count(), 0, 'no side menu at 375 px')
@@ -237,11 +267,15 @@ export const scenarios = [
     },
   },
   {
-    name: 'mobile: every desk role can open its menu at 375×812',
+    name: 'mobile: every desk role can open its menu at 375×812, its first page and the next within the screen',
     async run({ newPage, shot }) {
-      for (const user of ['operator', 'dispatcher', 'handler', 'supervisor', 'admin']) {
+      for (const user of ['operator', 'dispatcher', 'handler', 'supervisor', 'admin', 'auditor']) {
         const page = await newPage({ ...PHONE })
         await login(page, user)
+        // Its first page (the dispatch queue, the audit log …) once its table has arrived.
+        await page.locator('.page').first().waitFor()
+        await page.waitForLoadState('networkidle').catch(() => {})
+        await fits(page, 375, `${user}'s first page`)
         await page.getByTestId('nav-toggle').click()
         const drawer = page.getByTestId('nav-drawer')
         await drawer.waitFor()
@@ -249,6 +283,9 @@ export const scenarios = [
         assert.ok(items >= 2, `${user}: the drawer lists their pages (${items})`)
         await drawer.getByText('工单列表').or(drawer.getByText('账号安全')).first().click()
         await drawer.waitFor({ state: 'hidden' })
+        await page.locator('.page').first().waitFor()
+        await page.waitForLoadState('networkidle').catch(() => {})
+        await fits(page, 375, `${user}'s ${new URL(page.url()).pathname}`)
         if (user === 'operator') await shot(page, 'mobile-operator-after-drawer-375')
         await page.close()
       }
