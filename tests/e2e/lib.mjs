@@ -105,6 +105,35 @@ export async function handlerOrder(base, { phone, content, accept = true }) {
   return { id, ticket: res.ticket_no, department: me.department_code }
 }
 
+/**
+ * What runs past the right edge of the window where no one can reach it: elements beyond the
+ * edge that are not inside a box scrolling sideways (a table, a tab bar) that itself fits, nor on
+ * a map, nor shortened with an ellipsis the reader sees. A page can keep its scrollWidth and
+ * still hide them under an overflow: hidden parent.
+ */
+export async function cutOff(page) {
+  return page.evaluate(() => {
+    const edge = window.innerWidth + 1
+    const reachable = (el) => {
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        if (a.classList.contains('leaflet-container')) return true
+        if (getComputedStyle(a).textOverflow === 'ellipsis' && a.getBoundingClientRect().right <= edge) return true
+        const sideways = /(auto|scroll)/.test(getComputedStyle(a).overflowX) || a.classList.contains('el-table') || a.classList.contains('el-tabs__nav-wrap')
+        if (sideways && a.getBoundingClientRect().right <= edge) return true
+      }
+      return false
+    }
+    const cut = []
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect()
+      if (r.width && r.height && r.right > edge && getComputedStyle(el).visibility !== 'hidden' && !reachable(el)) {
+        cut.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} ends at ${Math.round(r.right)} px`)
+      }
+    }
+    return cut.slice(0, 3)
+  })
+}
+
 export async function login(page, username) {
   await page.goto('/login')
   await page.getByTestId('username').fill(username)

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { apiGet, apiLogin, login } from '../lib.mjs'
+import { apiGet, apiLogin, cutOff, login } from '../lib.mjs'
 import { chineseInChrome, serverEnglish, settle } from '../i18n.mjs'
 
 const DESK = { viewport: { width: 1366, height: 768 } }
@@ -66,6 +66,7 @@ export const scenarios = [
     async run({ base, newPage, shot, out }) {
       const en = {}
       const zh = {}
+      const cut = {} // on the phone: what runs past the screen's edge, unreachable
       const walked = {}
       async function walk(user) {
         const enPage = await newPage(DESK)
@@ -94,6 +95,8 @@ export const scenarios = [
           for (const path of user === 'admin' ? ADMIN_PAGES : pages) {
             const found = [...(await visit(phone, path)), ...(await chineseInChrome(phone))]
             if (found.length) en[`${user} 375 ${path}`] = found
+            const lost = await cutOff(phone)
+            if (lost.length) cut[`${user} 375 ${path}`] = lost
             if (user === 'admin') await shot(phone, `admin-375${path.replace(/\//g, '-')}`)
           }
         }
@@ -113,6 +116,7 @@ export const scenarios = [
       }
       assert.deepEqual(en, {}, `Chinese in the English UI: ${JSON.stringify(en, null, 1)}`)
       assert.deepEqual(zh, {}, `English server words in the Chinese UI: ${JSON.stringify(zh, null, 1)}`)
+      assert.deepEqual(cut, {}, `cut off at 375 px in English: ${JSON.stringify(cut, null, 1)}`)
     },
   },
 ]
