@@ -51,7 +51,6 @@ class CpuMeter:
         self.server_pid = server_pid
         self._before: dict[int, tuple[str, float]] = {}
         self._own = 0.0
-        self.used: dict[str, float] = {}
 
     def _snapshot(self) -> dict[int, tuple[str, float]]:
         stats = {pid: s for pid in _pids() if (s := _stat(pid)) is not None}
@@ -87,7 +86,6 @@ class CpuMeter:
             # A process started during the run counts from zero.
             used[part] += seconds - self._before.get(pid, (part, 0.0))[1]
         used[CLIENT] = _own() - self._own
-        self.used = used
         return used
 
 
