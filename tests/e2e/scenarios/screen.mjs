@@ -106,6 +106,18 @@ export const scenarios = [
       assert.equal(first, top.score === null ? '—' : top.score.toFixed(1))
       assert.match(await page.getByTestId('league-rule').innerText(), /答复少于 \d+ 件不参与排名/)
       await shot(page, 'screen-league-and-note', { clip: { x: 0, y: 0, width: 1920, height: 1080 } })
+      // Every figure and heading of the league reads whole (only a long name may end in "…"), on
+      // the smallest wall, on a phone and in English, whose headings are longer.
+      for (const [width, height, lang] of [[1366, 768, 'zh'], [1366, 768, 'en'], [375, 812, 'en']]) {
+        const view = await newPage({ viewport: { width, height } })
+        if (lang === 'en') await view.addInitScript(() => localStorage.setItem('cityloop.lang', 'en'))
+        await login(view, 'leader')
+        await screenReady(view)
+        await view.getByTestId('league-row').first().waitFor()
+        const cut = await view.getByTestId('league').evaluate((el) => [...el.querySelectorAll('th, td:not(.name)')].filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.innerText))
+        assert.deepEqual(cut, [], `league cells cut at ${width} px in ${lang}`)
+        await view.close()
+      }
     },
   },
   {
