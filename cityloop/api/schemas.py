@@ -146,7 +146,8 @@ class AppealAccepted(BaseModel):
     routing: RoutingView
     understanding: dict[str, Any] | None = None
     life_safety: bool = False
-    next_step: str
+    next_step: str  # what happens next, in the resident's words (Chinese) …
+    next_step_en: str  # … and in English
 
 
 class OnSpotAccepted(AppealAccepted):

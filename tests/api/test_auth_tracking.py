@@ -111,10 +111,17 @@ def test_resident_tracks_and_rates_by_ticket_and_phone(client, users, ctx):
     created = client.post("/api/v1/appeals", json=body).json()
     ticket, oid = created["ticket_no"], created["work_order_id"]
     assert "将于" in created["next_step"]
+    # The same answer in English, for the portal's English mode: the department's name is data.
+    assert created["next_step_en"].startswith("Sent to 市城市管理局, who will reply by 20")
     params = {"ticket_no": ticket, "phone": "13512345678"}
     view = client.get("/api/v1/appeals/track", params=params).json()
     assert view["status_label"] == "已派单" and view["department"] == "市城市管理局"
     assert [s["step"] for s in view["steps"]] == ["您的诉求已受理", "已派发给承办单位"]
+    assert [s["step_en"] for s in view["steps"]] == [
+        "Your appeal was received",
+        "Sent to the department that handles it",
+    ]
+    assert view["next_step_en"] == created["next_step_en"]
     assert not view["can_rate"]
     wrong = client.get("/api/v1/appeals/track", params={**params, "phone": "13500000000"})
     assert wrong.status_code == 404
@@ -125,6 +132,10 @@ def test_resident_tracks_and_rates_by_ticket_and_phone(client, users, ctx):
     client.post(f"/api/v1/work-orders/{oid}/actions/reply", json={"note": "已修复"}, headers=h)
     view = client.get("/api/v1/appeals/track", params=params).json()
     assert view["can_rate"] and view["reply"] == "已修复" and "评价" in view["next_step"]
+    assert view["next_step_en"] == (
+        "市城市管理局 replied; please rate the result "
+        "(satisfied / basically satisfied / unsatisfied)."
+    )
     rated = client.post(
         "/api/v1/appeals/track/rate",
         json={**params, "rating": "basically_satisfied", "note": "还行"},

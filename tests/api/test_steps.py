@@ -263,6 +263,7 @@ def test_life_safety_goes_first_and_is_handed_off(client, users, ctx, monkeypatc
     )
     assert danger["life_safety"] and danger["urgency"] == "urgent"
     assert "立即处置" in danger["next_step"] and "119" in danger["next_step"]
+    assert "now" in danger["next_step_en"] and "call 110/119/120" in danger["next_step_en"]
     queue = client.get(
         "/api/v1/work-orders?status=pending_dispatch", headers=users.headers("dispatcher")
     ).json()

@@ -49,7 +49,7 @@ const zh = {
   portal: {
     title: '群众诉求服务', submitTab: '我要反映', trackTab: '进度查询', content: '请描述问题', phone: '手机号',
     name: '称呼（可选）', submit: '提交', ticket: '您的工单号', keep: '请记下工单号，凭工单号和手机号查询进度。',
-    track: '查询', rate: '评价办理结果', rateDone: '感谢您的评价', notFound: '未找到：请核对工单号和手机号',
+    track: '查询', rate: '评价办理结果', rateDone: '感谢您的评价', rateNote: '意见建议（可选）', notFound: '未找到：请核对工单号和手机号',
     steps: '办理进度', reply: '答复', channel: '提交方式',
   },
   // 突发事件快报 kinds (the server's `kind`).
@@ -170,7 +170,7 @@ const en: typeof zh = {
   portal: {
     title: 'Report a problem', submitTab: 'Report', trackTab: 'Track', content: 'Describe the problem', phone: 'Mobile',
     name: 'Name (optional)', submit: 'Submit', ticket: 'Your ticket number', keep: 'Keep the ticket number: track it with your phone number.',
-    track: 'Track', rate: 'Rate the answer', rateDone: 'Thank you for rating', notFound: 'Not found: check ticket and phone',
+    track: 'Track', rate: 'Rate the answer', rateDone: 'Thank you for rating', rateNote: 'Comments (optional)', notFound: 'Not found: check ticket and phone',
     steps: 'Progress', reply: 'Answer', channel: 'Sent from',
   },
   flashKind: { first: 'First report', follow_up: 'Follow-up', final: 'Final report' },

@@ -145,7 +145,7 @@ def _accepted(ctx: CityLoop, result: IntakeResult) -> dict[str, Any]:
     return {
         **result.__dict__,
         "status_label": STATUS_LABELS[status][0],
-        "next_step": tracking.next_step(
+        **tracking.next_steps(
             status,
             dept,
             due,

@@ -163,6 +163,15 @@ async function residentDay(page, shot, position, size) {
   await item.getByTestId('mine-steps').getByText('您的诉求已受理').waitFor()
   await shot(page, `mobile-my-appeals-${tag}`)
   await fits(page, size, 'my appeals')
+  // In English the server's own English words: the steps and what happens next (a department's
+  // name is data), never the Chinese sentence.
+  await page.getByTestId('portal-lang').click()
+  await item.getByTestId('mine-steps').getByText('Your appeal was received').waitFor()
+  const next = (await item.getByTestId('mine-next').innerText()).trim()
+  assert.ok(/^[A-Z]/.test(next) && !/[您，。]/.test(next), `what happens next reads in English (${next})`)
+  await fits(page, size, 'my appeals in English')
+  await page.getByTestId('portal-lang').click()
+  await item.getByTestId('mine-steps').getByText('您的诉求已受理').waitFor()
   // Sign out: back to the anonymous portal.
   await page.getByTestId('portal-logout').click()
   await page.getByTestId('portal-login').waitFor()
